@@ -1,0 +1,112 @@
+package dev.jvmm.boot.x86;
+
+import dev.jvmm.boot.KernelLoadException;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A parsed x86_64 Linux kernel: ELF vmlinux or bzImage. Parsing checks everything it trusts. */
+public sealed interface KernelImage permits KernelImage.Elf, KernelImage.BzImage {
+
+    /** One PT_LOAD segment of a vmlinux. */
+    record Segment(long physAddr, int fileOffset, int fileSize, long memSize) {}
+
+    /** ELF vmlinux: PT_LOAD segments go to their physical addresses; entry is the 64-bit entry. */
+    record Elf(byte[] file, List<Segment> segments, long entry) implements KernelImage {}
+
+    /**
+     * bzImage: the setup header (copied into the zero page), and the protected-mode part, loaded
+     * at 1 MiB; its 64-bit entry is 0x200 past its start.
+     */
+    record BzImage(byte[] file, int protectedModeOffset, int protocolVersion, int cmdlineSize, long initrdAddrMax,
+                   long prefAddress, long initSize) implements KernelImage {}
+
+    int ELF_MAGIC = 0x464c457f;
+    int HDRS_MAGIC = 0x53726448;
+    int EM_X86_64 = 62;
+    int PT_LOAD = 1;
+
+    static KernelImage parse(byte[] file) throws KernelLoadException {
+        if (file.length < 64) {
+            throw new KernelLoadException("kernel file is too small (" + file.length + " bytes) to be a kernel");
+        }
+        ByteBuffer b = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
+        if (b.getInt(0) == ELF_MAGIC) {
+            return parseElf(b, file);
+        }
+        if (file.length > 0x264 && b.getInt(0x202) == HDRS_MAGIC) {
+            return parseBzImage(b, file);
+        }
+        throw new KernelLoadException("not an x86_64 Linux kernel: neither ELF nor bzImage (no 'HdrS' setup header)");
+    }
+
+    private static Elf parseElf(ByteBuffer b, byte[] file) throws KernelLoadException {
+        if (b.get(4) != 2) {
+            throw new KernelLoadException("ELF kernel is not 64-bit (EI_CLASS " + b.get(4) + ")");
+        }
+        if (b.get(5) != 1) {
+            throw new KernelLoadException("ELF kernel is not little-endian");
+        }
+        int machine = b.getShort(18) & 0xffff;
+        if (machine != EM_X86_64) {
+            throw new KernelLoadException("ELF kernel is for machine " + machine + ", not x86_64 (62)");
+        }
+        long entry = b.getLong(24);
+        long phoff = b.getLong(32);
+        int phentsize = b.getShort(54) & 0xffff;
+        int phnum = b.getShort(56) & 0xffff;
+        if (phentsize < 56 || phoff < 0 || phoff + (long) phnum * phentsize > file.length) {
+            throw new KernelLoadException("ELF program headers lie outside the file");
+        }
+        List<Segment> segments = new ArrayList<>();
+        for (int i = 0; i < phnum; i++) {
+            int o = (int) (phoff + (long) i * phentsize);
+            if (b.getInt(o) != PT_LOAD) {
+                continue;
+            }
+            long offset = b.getLong(o + 8);
+            long paddr = b.getLong(o + 24);
+            long filesz = b.getLong(o + 32);
+            long memsz = b.getLong(o + 40);
+            if (offset < 0 || filesz < 0 || offset + filesz > file.length || filesz > memsz) {
+                throw new KernelLoadException("ELF segment " + i + " lies outside the file or is inconsistent");
+            }
+            segments.add(new Segment(paddr, (int) offset, (int) filesz, memsz));
+        }
+        if (segments.isEmpty()) {
+            throw new KernelLoadException("ELF kernel has no PT_LOAD segment");
+        }
+        return new Elf(file, List.copyOf(segments), entry);
+    }
+
+    private static BzImage parseBzImage(ByteBuffer b, byte[] file) throws KernelLoadException {
+        int version = b.getShort(0x206) & 0xffff;
+        if (version < 0x20c) {
+            throw new KernelLoadException(String.format(
+                    "bzImage boot protocol %d.%02d is too old: the 64-bit entry needs 2.12 or later",
+                    version >> 8, version & 0xff));
+        }
+        int xloadflags = b.getShort(0x236) & 0xffff;
+        if ((xloadflags & 1) == 0) {
+            throw new KernelLoadException("bzImage has no 64-bit entry point (XLF_KERNEL_64 not set)");
+        }
+        if ((b.get(0x211) & 1) == 0) {
+            throw new KernelLoadException("bzImage is a zImage (not loaded high); not supported");
+        }
+        int setupSects = b.get(0x1f1) & 0xff;
+        if (setupSects == 0) {
+            setupSects = 4;
+        }
+        int pmOffset = (setupSects + 1) * 512;
+        if (pmOffset >= file.length) {
+            throw new KernelLoadException("bzImage is truncated: setup is " + pmOffset + " bytes, file " + file.length);
+        }
+        int cmdlineSize = b.getInt(0x238);
+        long initrdMax = b.getInt(0x22c) & 0xffffffffL;
+        long pref = b.getLong(0x258);
+        long initSize = b.getInt(0x260) & 0xffffffffL;
+        return new BzImage(file, pmOffset, version, cmdlineSize, initrdMax, pref, initSize);
+    }
+}

@@ -1,0 +1,51 @@
+package dev.jvmm.boot.x86;
+
+/**
+ * Where things go in x86 guest-physical memory. The low addresses follow Firecracker's layout
+ * (src/vmm/src/arch/x86_64/layout.rs) so guests behave the same under both.
+ */
+public final class X86Layout {
+    private X86Layout() {}
+
+    public static final long GDT_START = 0x500;
+    public static final long IDT_START = 0x520;
+    public static final long ZERO_PAGE_START = 0x7000;
+    public static final long BOOT_STACK_POINTER = 0x8ff0;
+    public static final long PML4_START = 0x9000;
+    public static final long PDPTE_START = 0xa000;
+    public static final long PDE_START = 0xb000;
+    /** End of conventional memory below the EBDA; RAM in e820 stops here. */
+    public static final long EBDA_START = 0x9fc00;
+    public static final long CMDLINE_START = 0x20000;
+    public static final long CMDLINE_MAX = 4096;
+    /** ACPI tables live in the BIOS area the kernel scans for the RSDP. */
+    public static final long ACPI_START = 0xe0000;
+    public static final long ACPI_END = 0x100000;
+    public static final long HIGH_MEMORY_START = 0x100000;
+    /** Start of the 1 GiB MMIO hole below 4 GiB; RAM past it continues at 4 GiB. */
+    public static final long MMIO_GAP_START = 0xC000_0000L;
+    public static final long MMIO_GAP_END = 0x1_0000_0000L;
+    /** jvmm's platform page (boot timer, exit register), first page of the MMIO hole. */
+    public static final long PLATFORM_PAGE = 0xC000_0000L;
+    /** virtio-mmio devices, 4 KiB apart, from here up. */
+    public static final long VIRTIO_MMIO_START = 0xC000_1000L;
+    public static final long IOAPIC_ADDRESS = 0xFEC0_0000L;
+    public static final long LAPIC_ADDRESS = 0xFEE0_0000L;
+    /** KVM's TSS and identity-map pages (Intel real-mode emulation), just below the IOAPIC. */
+    public static final long KVM_TSS_ADDRESS = 0xFFFB_D000L;
+    public static final long KVM_IDENTITY_MAP_ADDRESS = 0xFFFB_C000L;
+
+    /** Guest RAM ranges for {@code bytes} of memory: below the MMIO hole, the rest above 4 GiB. */
+    public static java.util.List<dev.jvmm.vmm.memory.MemoryRegion> ramRegions(long bytes) {
+        if (bytes < (16L << 20)) {
+            throw new IllegalArgumentException("guest memory must be at least 16 MiB");
+        }
+        long low = Math.min(bytes, MMIO_GAP_START);
+        var list = new java.util.ArrayList<dev.jvmm.vmm.memory.MemoryRegion>();
+        list.add(new dev.jvmm.vmm.memory.MemoryRegion(0, low));
+        if (bytes > low) {
+            list.add(new dev.jvmm.vmm.memory.MemoryRegion(MMIO_GAP_END, bytes - low));
+        }
+        return list;
+    }
+}

@@ -1,0 +1,136 @@
+package dev.jvmm.boot.x86;
+
+import dev.jvmm.boot.KernelLoadException;
+import dev.jvmm.vmm.memory.GuestMemory;
+import dev.jvmm.vmm.memory.MemoryRegion;
+import dev.jvmm.vmm.x86.LongModeEntry;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Loads an x86_64 Linux kernel, its initrd and command line into guest memory, following the
+ * Linux x86 boot protocol's 64-bit entry. Knows nothing of KVM: it returns the entry state.
+ */
+public final class X86Loader {
+    /** Where a bzImage's protected-mode part goes (code32_start's traditional value). */
+    public static final long BZIMAGE_LOAD_ADDRESS = 0x100000;
+    private static final int DEFAULT_CMDLINE_SIZE = 2048;
+
+    /** What was loaded where, for the timeline and for tests. */
+    public record Loaded(LongModeEntry entry, String format, long kernelStart, long kernelEnd, long initrdAddress,
+                         long initrdSize, String cmdline) {}
+
+    private X86Loader() {}
+
+    public static Loaded load(GuestMemory mem, byte[] kernelFile, byte[] initrd, String cmdline, long rsdpAddress)
+            throws KernelLoadException {
+        KernelImage image = KernelImage.parse(kernelFile);
+        ByteBuffer zeroPage = ByteBuffer.allocate(BootParams.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        long kernelStart;
+        long kernelEnd;
+        long rip;
+        int cmdlineMax;
+        long initrdMax;
+        String format;
+        if (image instanceof KernelImage.Elf elf) {
+            format = "ELF vmlinux";
+            kernelStart = Long.MAX_VALUE;
+            kernelEnd = 0;
+            for (KernelImage.Segment s : elf.segments()) {
+                if (!mem.contains(s.physAddr(), s.memSize())) {
+                    throw new KernelLoadException(String.format(
+                            "kernel segment at 0x%x (%d bytes) does not fit in guest memory", s.physAddr(), s.memSize()));
+                }
+                mem.write(s.physAddr(), elf.file(), s.fileOffset(), s.fileSize());
+                mem.fill(s.physAddr() + s.fileSize(), s.memSize() - s.fileSize(), (byte) 0);
+                kernelStart = Math.min(kernelStart, s.physAddr());
+                kernelEnd = Math.max(kernelEnd, s.physAddr() + s.memSize());
+            }
+            rip = elf.entry();
+            if (rip < kernelStart || rip >= kernelEnd) {
+                throw new KernelLoadException(String.format("ELF entry 0x%x is outside the loaded segments", rip));
+            }
+            cmdlineMax = DEFAULT_CMDLINE_SIZE;
+            initrdMax = 0x37ffffffL;
+            zeroPage.putShort(BootParams.BOOT_FLAG, (short) 0xaa55);
+            zeroPage.putInt(BootParams.HEADER, KernelImage.HDRS_MAGIC);
+            zeroPage.putInt(BootParams.KERNEL_ALIGNMENT, 0x01000000);
+        } else {
+            KernelImage.BzImage bz = (KernelImage.BzImage) image;
+            format = String.format("bzImage (boot protocol %d.%02d)", bz.protocolVersion() >> 8, bz.protocolVersion() & 0xff);
+            int pmSize = bz.file().length - bz.protectedModeOffset();
+            kernelStart = BZIMAGE_LOAD_ADDRESS;
+            // The decompressor works in place up to init_size from the preferred address.
+            kernelEnd = Math.max(kernelStart + pmSize, bz.prefAddress() + bz.initSize());
+            if (!mem.contains(kernelStart, kernelEnd - kernelStart)) {
+                throw new KernelLoadException(String.format(
+                        "kernel needs guest memory up to 0x%x (init_size); give the guest more memory", kernelEnd));
+            }
+            mem.write(kernelStart, bz.file(), bz.protectedModeOffset(), pmSize);
+            rip = kernelStart + 0x200;
+            // Copy the kernel's setup header (0x1f1 up to the end given by the jump at 0x201).
+            int headerEnd = 0x202 + (bz.file()[0x201] & 0xff);
+            headerEnd = Math.min(Math.max(headerEnd, 0x264), Math.min(bz.file().length, BootParams.SIZE));
+            zeroPage.put(BootParams.SETUP_HEADER, bz.file(), BootParams.SETUP_HEADER, headerEnd - BootParams.SETUP_HEADER);
+            cmdlineMax = bz.cmdlineSize() > 0 ? bz.cmdlineSize() : DEFAULT_CMDLINE_SIZE;
+            initrdMax = bz.initrdAddrMax();
+        }
+        zeroPage.put(BootParams.TYPE_OF_LOADER, (byte) BootParams.LOADER_UNDEFINED);
+        zeroPage.put(BootParams.LOADFLAGS, (byte) ((zeroPage.get(BootParams.LOADFLAGS) | BootParams.CAN_USE_HEAP
+                | 0x01) & ~BootParams.KEEP_SEGMENTS));
+        zeroPage.putShort(BootParams.HEAP_END_PTR, (short) 0xfe00);
+
+        byte[] cmd = cmdline.getBytes(StandardCharsets.US_ASCII);
+        if (cmd.length + 1 > Math.min(cmdlineMax, X86Layout.CMDLINE_MAX)) {
+            throw new KernelLoadException("kernel command line is " + cmd.length + " bytes; this kernel takes at most "
+                    + (Math.min(cmdlineMax, X86Layout.CMDLINE_MAX) - 1));
+        }
+        mem.write(X86Layout.CMDLINE_START, cmd);
+        mem.write8(X86Layout.CMDLINE_START + cmd.length, 0);
+        zeroPage.putInt(BootParams.CMD_LINE_PTR, (int) X86Layout.CMDLINE_START);
+        zeroPage.putInt(BootParams.CMDLINE_SIZE, cmd.length + 1);
+
+        long initrdAddress = 0;
+        if (initrd != null && initrd.length > 0) {
+            initrdAddress = placeInitrd(mem, initrd.length, initrdMax, kernelEnd);
+            mem.write(initrdAddress, initrd);
+            zeroPage.putInt(BootParams.RAMDISK_IMAGE, (int) initrdAddress);
+            zeroPage.putInt(BootParams.RAMDISK_SIZE, initrd.length);
+            zeroPage.putInt(BootParams.EXT_RAMDISK_IMAGE, (int) (initrdAddress >>> 32));
+            zeroPage.putInt(BootParams.EXT_RAMDISK_SIZE, 0);
+        }
+
+        List<E820.Entry> e820 = E820.forRam(mem.regions());
+        zeroPage.put(BootParams.E820_ENTRIES, (byte) e820.size());
+        for (int i = 0; i < e820.size(); i++) {
+            int o = BootParams.E820_TABLE + i * 20;
+            zeroPage.putLong(o, e820.get(i).address()).putLong(o + 8, e820.get(i).size()).putInt(o + 16, e820.get(i).type());
+        }
+        if (rsdpAddress != 0) {
+            zeroPage.putLong(BootParams.ACPI_RSDP_ADDR, rsdpAddress);
+        }
+        mem.write(X86Layout.ZERO_PAGE_START, zeroPage.array());
+
+        int gdtLimit = Gdt.write(mem);
+        long pml4 = PageTables.writeIdentity1G(mem);
+        LongModeEntry entry = new LongModeEntry(rip, X86Layout.ZERO_PAGE_START, X86Layout.BOOT_STACK_POINTER,
+                X86Layout.GDT_START, gdtLimit, X86Layout.IDT_START, 7, pml4);
+        return new Loaded(entry, format, kernelStart, kernelEnd, initrdAddress, initrd == null ? 0 : initrd.length, cmdline);
+    }
+
+    /** Highest page-aligned address below low memory's end and initrd_addr_max, above the kernel. */
+    static long placeInitrd(GuestMemory mem, long size, long initrdAddrMax, long kernelEnd) throws KernelLoadException {
+        MemoryRegion low = mem.regions().get(0);
+        long top = Math.min(low.end(), initrdAddrMax + 1);
+        long address = (top - size) & ~0xfffL;
+        if (address < kernelEnd || size > top) {
+            throw new KernelLoadException(String.format(
+                    "initrd of %d bytes does not fit between the kernel's end (0x%x) and 0x%x; give the guest more memory",
+                    size, kernelEnd, top));
+        }
+        return address;
+    }
+}

@@ -1,0 +1,217 @@
+package dev.jvmm.devices.serial;
+
+import dev.jvmm.vmm.bus.BusDevice;
+import dev.jvmm.vmm.irq.InterruptLine;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayDeque;
+
+/**
+ * A 16550A UART: all eight registers, the divisor latch, a receive FIFO, loopback, and
+ * receive-data and transmit-holding-register-empty interrupts on an edge-triggered line.
+ * Transmitted bytes go straight to the output; the transmitter is always empty.
+ */
+public final class Serial16550 implements BusDevice {
+    // register offsets
+    static final int DATA = 0, IER = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7;
+    // IER bits
+    static final int IER_RDI = 0x01, IER_THRI = 0x02;
+    // IIR values
+    static final int IIR_NO_INT = 0x01, IIR_THRI = 0x02, IIR_RDI = 0x04, IIR_FIFO_ENABLED = 0xc0;
+    // LCR, MCR, LSR, MSR bits
+    static final int LCR_DLAB = 0x80;
+    static final int MCR_LOOP = 0x10;
+    static final int LSR_DR = 0x01, LSR_OE = 0x02, LSR_THRE = 0x20, LSR_TEMT = 0x40;
+    static final int MSR_CTS = 0x10, MSR_DSR = 0x20, MSR_RI = 0x40, MSR_DCD = 0x80;
+    static final int FCR_ENABLE = 0x01, FCR_CLEAR_RX = 0x02;
+    /** Input held for the guest; beyond it, host input waits (see {@link #enqueueInput}). */
+    public static final int RX_CAPACITY = 4096;
+
+    private final InterruptLine irq;
+    private final OutputStream out;
+    private final ArrayDeque<Byte> rx = new ArrayDeque<>();
+    private int ier;
+    private int lcr = 0x03; // 8N1
+    private int mcr = 0x08; // OUT2
+    private int scr;
+    private int dll = 0x0c; // 9600 baud
+    private int dlm;
+    private int fcr;
+    private boolean thrEmptyPending;
+    private boolean overrun;
+    private long bytesOut;
+
+    public Serial16550(InterruptLine irq, OutputStream out) {
+        this.irq = irq;
+        this.out = out;
+    }
+
+    @Override
+    public synchronized void read(long offset, byte[] data) {
+        java.util.Arrays.fill(data, (byte) 0);
+        data[0] = (byte) readRegister((int) offset);
+    }
+
+    @Override
+    public synchronized void write(long offset, byte[] data) {
+        writeRegister((int) offset, data[0] & 0xff);
+    }
+
+    private int readRegister(int reg) {
+        boolean dlab = (lcr & LCR_DLAB) != 0;
+        switch (reg) {
+            case DATA -> {
+                if (dlab) {
+                    return dll;
+                }
+                Byte b = rx.poll();
+                if (rx.isEmpty()) {
+                    notifyAll(); // room for waiting input
+                }
+                return b == null ? 0 : b & 0xff;
+            }
+            case IER -> {
+                return dlab ? dlm : ier;
+            }
+            case IIR_FCR -> {
+                int iir = currentIir();
+                if (iir == IIR_THRI) {
+                    thrEmptyPending = false; // reading IIR acknowledges THRE
+                }
+                return iir | ((fcr & FCR_ENABLE) != 0 ? IIR_FIFO_ENABLED : 0);
+            }
+            case LCR -> {
+                return lcr;
+            }
+            case MCR -> {
+                return mcr;
+            }
+            case LSR -> {
+                int lsr = LSR_THRE | LSR_TEMT | (rx.isEmpty() ? 0 : LSR_DR) | (overrun ? LSR_OE : 0);
+                overrun = false;
+                return lsr;
+            }
+            case MSR -> {
+                if ((mcr & MCR_LOOP) != 0) {
+                    // Loopback: DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD.
+                    return ((mcr & 0x01) << 5) | ((mcr & 0x02) << 3) | ((mcr & 0x04) << 4) | ((mcr & 0x08) << 4);
+                }
+                return MSR_DCD | MSR_DSR | MSR_CTS;
+            }
+            case SCR -> {
+                return scr;
+            }
+            default -> {
+                return 0;
+            }
+        }
+    }
+
+    private void writeRegister(int reg, int v) {
+        boolean dlab = (lcr & LCR_DLAB) != 0;
+        switch (reg) {
+            case DATA -> {
+                if (dlab) {
+                    dll = v;
+                } else if ((mcr & MCR_LOOP) != 0) {
+                    receive(v);
+                    transmitted();
+                } else {
+                    try {
+                        out.write(v);
+                        bytesOut++;
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                    transmitted();
+                }
+            }
+            case IER -> {
+                if (dlab) {
+                    dlm = v;
+                } else {
+                    int old = ier;
+                    ier = v & 0x0f;
+                    // A real 16550 raises THRE as soon as the interrupt is enabled with an empty THR.
+                    if ((ier & IER_THRI) != 0 && (old & IER_THRI) == 0) {
+                        thrEmptyPending = true;
+                    }
+                    updateInterrupt();
+                }
+            }
+            case IIR_FCR -> {
+                fcr = v & 0xc9;
+                if ((v & FCR_CLEAR_RX) != 0) {
+                    rx.clear();
+                    notifyAll();
+                }
+            }
+            case LCR -> lcr = v;
+            case MCR -> mcr = v & 0x1f;
+            case SCR -> scr = v;
+            default -> { } // LSR and MSR are read-only
+        }
+    }
+
+    private void transmitted() {
+        if ((ier & IER_THRI) != 0) {
+            thrEmptyPending = true;
+            updateInterrupt();
+        }
+    }
+
+    private void receive(int v) {
+        if (rx.size() >= RX_CAPACITY) {
+            overrun = true;
+            return;
+        }
+        rx.add((byte) v);
+        updateInterrupt();
+    }
+
+    private int currentIir() {
+        if ((ier & IER_RDI) != 0 && !rx.isEmpty()) {
+            return IIR_RDI;
+        }
+        if ((ier & IER_THRI) != 0 && thrEmptyPending) {
+            return IIR_THRI;
+        }
+        return IIR_NO_INT;
+    }
+
+    private void updateInterrupt() {
+        if (currentIir() != IIR_NO_INT) {
+            irq.pulse();
+        }
+    }
+
+    /**
+     * Host input for the guest. Blocks while the receive buffer is full, so pasted text is not
+     * lost; returns false if interrupted.
+     */
+    public synchronized boolean enqueueInput(byte[] data, int len) {
+        for (int i = 0; i < len; i++) {
+            while (rx.size() >= RX_CAPACITY) {
+                try {
+                    wait(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            rx.add(data[i]);
+        }
+        updateInterrupt();
+        return true;
+    }
+
+    public synchronized long bytesOut() {
+        return bytesOut;
+    }
+
+    public synchronized int pendingInput() {
+        return rx.size();
+    }
+}

@@ -1,0 +1,117 @@
+package dev.jvmm.cli;
+
+import dev.jvmm.boot.KernelLoadException;
+import dev.jvmm.lab.Lab;
+import dev.jvmm.machine.ExitCodes;
+import dev.jvmm.machine.Machine;
+import dev.jvmm.machine.MachineConfig;
+import dev.jvmm.machine.Terminal;
+import dev.jvmm.machine.Timeline;
+import dev.jvmm.vmm.vcpu.StopReason;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "boot", mixinStandardHelpOptions = true,
+        description = {"Boot a Linux guest with its console on this terminal.",
+                "Without --kernel, boots jvmm's own minimal kernel and busybox initramfs (built on first use).",
+                "Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A; everything else, Ctrl-C included, goes to the guest."},
+        footer = {"", ExitCodes.HELP})
+final class BootCommand implements Callable<Integer> {
+    @Option(names = "--kernel", paramLabel = "PATH", description = "x86_64 kernel: ELF vmlinux or bzImage")
+    Path kernel;
+
+    @Option(names = "--initrd", paramLabel = "PATH", description = "initramfs / initrd image")
+    Path initrd;
+
+    @Option(names = "--cmdline", paramLabel = "STR", description = "kernel command line (replaces the default: ${DEFAULT-VALUE})",
+            defaultValue = MachineConfig.DEFAULT_CMDLINE)
+    String cmdline;
+
+    @Option(names = "--append", paramLabel = "STR", description = "appended to the kernel command line")
+    String append;
+
+    @Option(names = "--mem", paramLabel = "MIB", defaultValue = "256", description = "guest memory in MiB (default ${DEFAULT-VALUE})")
+    int memoryMib;
+
+    @Option(names = "--cpus", paramLabel = "N", defaultValue = "1", description = "vCPUs (default ${DEFAULT-VALUE})")
+    int cpus;
+
+    @Option(names = "--timeout", paramLabel = "SEC", defaultValue = "0",
+            description = "stop the guest after SEC seconds with status 124 (0: no limit)")
+    int timeoutSeconds;
+
+    @Option(names = "--timeline", description = "print boot milestones with their times on exit")
+    boolean timeline;
+
+    @Option(names = "--lab", paramLabel = "MODE", defaultValue = "auto",
+            description = "run inside the nested lab: auto (when the host has no hardware KVM), always, never")
+    LabMode lab;
+
+    @Option(names = "--no-escape", hidden = true, description = "no Ctrl-A escape (the lab's inner jvmm)")
+    boolean noEscape;
+
+    @Override
+    public Integer call() throws Exception {
+        Timeline tl = new Timeline();
+        String fullCmdline = append == null ? cmdline : cmdline + " " + append;
+        if (kernel == null) {
+            kernel = Guest.defaultKernel();
+            if (initrd == null) {
+                initrd = Guest.defaultInitrd();
+            }
+        }
+        // Check the arguments before any lab or KVM work.
+        MachineConfig config = new MachineConfig(kernel, initrd, fullCmdline, memoryMib, cpus, timeoutSeconds, timeline,
+                !noEscape);
+        readable(kernel, "kernel");
+        if (initrd != null) {
+            readable(initrd, "initrd");
+        }
+        if (Guest.useLab(lab, System.err)) {
+            return runInLab(config);
+        }
+        int rc;
+        try (Terminal ignored = Terminal.raw()) {
+            StopReason reason = new Machine(config, tl, System.err).run(System.in, new FileOutputStream(FileDescriptor.out));
+            rc = ExitCodes.of(reason);
+            if (reason.kind() == StopReason.Kind.ERROR || reason.kind() == StopReason.Kind.TRIPLE_FAULT) {
+                System.err.println("\r\njvmm: " + reason.detail() + "\r");
+            }
+        }
+        if (timeline) {
+            tl.print(System.err);
+        }
+        return rc;
+    }
+
+    private static void readable(Path p, String what) throws KernelLoadException {
+        if (!java.nio.file.Files.isRegularFile(p) || !java.nio.file.Files.isReadable(p)) {
+            throw new KernelLoadException(what + " " + p + " does not exist or cannot be read");
+        }
+    }
+
+    private int runInLab(MachineConfig c) throws Exception {
+        Lab.Attachments files = new Lab.Attachments();
+        List<String> inner = new ArrayList<>(List.of("boot", "--lab=never", "--no-escape",
+                "--kernel", files.attach(c.kernel())));
+        if (c.initrd() != null) {
+            inner.addAll(List.of("--initrd", files.attach(c.initrd())));
+        }
+        inner.addAll(List.of("--cmdline", c.cmdline(), "--mem", Integer.toString(c.memoryMib()),
+                "--cpus", Integer.toString(c.cpus()), "--timeout", Integer.toString(c.timeoutSeconds())));
+        if (c.timeline()) {
+            inner.add("--timeline");
+        }
+        try (Terminal ignored = Terminal.raw()) {
+            return Guest.lab(System.err).run(new Lab.Request(inner, files.map(), c.memoryMib(), c.cpus(),
+                    c.timeoutSeconds(), c.escapeKey()), System.in, new FileOutputStream(FileDescriptor.out));
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package dev.jvmm.cli;
+
+import dev.jvmm.images.initramfs.BusyboxInitramfs;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "initramfs", mixinStandardHelpOptions = true,
+        description = {"Build a busybox initramfs (gzip'd cpio) with the given /init script,",
+                "or jvmm's default init (a shell on the console) when --init is left out."})
+final class InitramfsCommand implements Callable<Integer> {
+    @Option(names = "--init", paramLabel = "FILE", description = "script to install as /init")
+    Path init;
+
+    @Option(names = "--out", paramLabel = "FILE", required = true, description = "where to write the initramfs")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        String script = init == null ? BusyboxInitramfs.defaultInit() : Files.readString(init);
+        try (OutputStream o = Files.newOutputStream(out)) {
+            BusyboxInitramfs.create(script).writeTo(o, true);
+        }
+        System.out.println(out.toAbsolutePath());
+        return 0;
+    }
+}

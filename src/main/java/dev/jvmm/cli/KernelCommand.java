@@ -1,0 +1,36 @@
+package dev.jvmm.cli;
+
+import dev.jvmm.images.kernel.KernelBuilder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.concurrent.Callable;
+
+@Command(name = "kernel", mixinStandardHelpOptions = true, description = "jvmm's minimal guest kernel.",
+        subcommands = {KernelCommand.Build.class})
+final class KernelCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    @Command(name = "build", mixinStandardHelpOptions = true,
+            description = {"Build the guest kernel from Debian's linux-source-6.1 (tinyconfig + jvmm's fragment),"
+                    + " or reuse the cached build.",
+                    "Prints two lines for scripts: 'vmlinux PATH' and 'bzImage PATH'. Progress goes to stderr."})
+    static final class Build implements Callable<Integer> {
+        @Option(names = "--arch", defaultValue = "x86_64", description = "target architecture (x86_64)")
+        String arch;
+
+        @Override
+        public Integer call() throws Exception {
+            KernelBuilder.Built b = new KernelBuilder(arch).buildOrReuse();
+            System.out.println("vmlinux " + b.vmlinux().toAbsolutePath());
+            System.out.println("bzImage " + b.bzImage().toAbsolutePath());
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package dev.jvmm.cli;
+
+import dev.jvmm.machine.ExitCodes;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintStream;
+
+/** The jvmm command line. */
+@Command(name = "jvmm", mixinStandardHelpOptions = true, version = "jvmm 0.1.0",
+        description = "A KVM virtual machine monitor in Java that boots Linux guests and container-OS images.",
+        subcommands = {BootCommand.class, KernelCommand.class, InitramfsCommand.class, DoctorCommand.class,
+                SelftestCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", ExitCodes.HELP})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            PrintStream err = cmd.getErr() != null ? new PrintStream(System.err, true) : System.err;
+            String msg = ex.getMessage() != null ? ex.getMessage() : ex.toString();
+            err.println("jvmm: " + msg.replace('\n', ' '));
+            if (ex instanceof dev.jvmm.boot.KernelLoadException || ex instanceof IllegalArgumentException) {
+                return ExitCodes.USAGE;
+            }
+            return ExitCodes.INTERNAL_ERROR;
+        });
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        int rc = commandLine().execute(args);
+        System.out.flush();
+        System.exit(rc);
+    }
+}

@@ -1,0 +1,49 @@
+package dev.jvmm.cli;
+
+import dev.jvmm.lab.Lab;
+import dev.jvmm.machine.ExitCodes;
+import dev.jvmm.vmm.kvm.KvmSystem;
+import dev.jvmm.vmm.selftest.TinyGuests;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "selftest", mixinStandardHelpOptions = true,
+        description = {"Run tiny hand-assembled guests through /dev/kvm: port I/O, MMIO, HLT, guest memory both ways,",
+                "two vCPUs. Without /dev/kvm (--lab=auto), runs them inside the nested lab's real KVM."})
+final class SelftestCommand implements Callable<Integer> {
+    @Option(names = "--lab", defaultValue = "auto", description = "auto (when there is no /dev/kvm), always, never")
+    LabMode lab;
+
+    @Override
+    public Integer call() throws Exception {
+        boolean noKvm = !Files.exists(Path.of(KvmSystem.DEFAULT_PATH));
+        if (lab == LabMode.always || (lab == LabMode.auto && noKvm)) {
+            if (lab == LabMode.auto) {
+                System.err.println("jvmm: no /dev/kvm here; running the self-test in the nested lab");
+            }
+            return Guest.lab(System.err).run(new Lab.Request(List.of("selftest", "--lab=never"), Map.of(), 64, 2, 600, false),
+                    System.in, new FileOutputStream(FileDescriptor.out));
+        }
+        int failed = 0;
+        try (KvmSystem kvm = KvmSystem.open()) {
+            List<TinyGuests.Check> checks = TinyGuests.runAll(kvm);
+            for (TinyGuests.Check c : checks) {
+                System.out.printf("%-4s %-24s %s%n", c.passed() ? "ok" : "FAIL", c.name(), c.detail());
+                if (!c.passed()) {
+                    failed++;
+                }
+            }
+            System.out.printf("selftest: %d passed, %d failed%n", checks.size() - failed, failed);
+            System.out.println("cpuid intercepted: " + TinyGuests.cpuidIsVirtualized(kvm));
+        }
+        return failed == 0 ? 0 : ExitCodes.INTERNAL_ERROR;
+    }
+}

@@ -1,0 +1,392 @@
+package dev.jvmm.lab;
+
+import dev.jvmm.images.Cache;
+import dev.jvmm.images.Hashing;
+import dev.jvmm.images.HostTools;
+import dev.jvmm.images.initramfs.Initramfs;
+import dev.jvmm.machine.ConsoleInput;
+import dev.jvmm.machine.ExitCodes;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The nested lab: where the host's KVM cannot run a Linux guest, jvmm runs itself inside
+ * QEMU TCG emulating a CPU with virtualization extensions. The L1 machine is Debian's cloud
+ * kernel with its KVM modules, a jlink'd Java runtime and jvmm's jar, all in one initramfs;
+ * the console passes through both levels and the inner jvmm's exit status comes back out.
+ */
+public final class Lab {
+    public static final String L1_META_PACKAGE = "linux-image-cloud-amd64";
+    public static final String JAVA_MODULES = "java.base,java.logging,jdk.unsupported";
+    /** Options for the JVM inside L1, where everything runs about 20x slower: C1 only, serial GC. */
+    static final List<String> INNER_JVM_OPTIONS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+            "-XX:-UsePerfData", "-Xshare:auto", "-Xss512k", "-Djna.tmpdir=/tmp", "-Djava.io.tmpdir=/tmp");
+    static final List<HostTools.Requirement> NEEDS = List.of(
+            new HostTools.Requirement("/usr/bin/qemu-system-x86_64", "qemu-system-x86"),
+            new HostTools.Requirement("/bin/busybox", "busybox-static"),
+            new HostTools.Requirement("/usr/bin/dpkg-deb", "dpkg"));
+
+    /** What one lab run needs: the inner jvmm's arguments and the host files it reads. */
+    public record Request(List<String> innerArgs, Map<String, Path> files, int guestMemoryMib, int cpus,
+                          int timeoutSeconds, boolean escapeKey) {}
+
+    private final PrintStream log;
+
+    public Lab(PrintStream log) {
+        this.log = log;
+    }
+
+    // ---------------------------------------------------------------- pieces, each cached
+
+    /** Debian's cloud kernel and its KVM modules, downloaded once. */
+    Path l1Kernel() throws IOException, InterruptedException {
+        String pkg = resolveL1Package();
+        Path dir = Cache.dir("lab").resolve(pkg);
+        if (Files.isRegularFile(dir.resolve("vmlinuz")) && Files.isRegularFile(dir.resolve("modules/kvm.ko"))) {
+            return dir;
+        }
+        log.println("[jvmm] lab: fetching the L1 kernel " + pkg + " (Debian package)");
+        Path tmp = Files.createTempDirectory("jvmm-l1");
+        try {
+            run(tmp, "apt-get", "download", pkg);
+            Path deb;
+            try (var s = Files.list(tmp)) {
+                deb = s.filter(p -> p.toString().endsWith(".deb")).findFirst()
+                        .orElseThrow(() -> new IOException("apt-get download " + pkg + " produced no .deb"));
+            }
+            run(tmp, "dpkg-deb", "-x", deb.toString(), tmp.resolve("x").toString());
+            Path staging = Files.createDirectories(Cache.dir("lab").resolve(pkg + ".partial"));
+            Files.createDirectories(staging.resolve("modules"));
+            try (var s = Files.walk(tmp.resolve("x"))) {
+                for (Path p : s.toList()) {
+                    String name = p.getFileName().toString();
+                    if (name.startsWith("vmlinuz-")) {
+                        Files.copy(p, staging.resolve("vmlinuz"), StandardCopyOption.REPLACE_EXISTING);
+                    } else if (List.of("irqbypass.ko", "kvm.ko", "kvm-amd.ko", "kvm-intel.ko").contains(name)) {
+                        Files.copy(p, staging.resolve("modules").resolve(name), StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            }
+            if (!Files.exists(staging.resolve("vmlinuz")) || !Files.exists(staging.resolve("modules/kvm.ko"))) {
+                throw new IOException(pkg + " has no vmlinuz or kvm.ko");
+            }
+            deleteTree(dir);
+            Files.move(staging, dir);
+            return dir;
+        } finally {
+            deleteTree(tmp);
+        }
+    }
+
+    private String resolveL1Package() throws IOException, InterruptedException {
+        String deps = HostTools.output("apt-cache", "depends", L1_META_PACKAGE);
+        if ((deps == null || !deps.contains("Depends:")) && HostTools.isRoot()) {
+            run(Path.of("/tmp"), "apt-get", "update", "-q");
+            deps = HostTools.output("apt-cache", "depends", L1_META_PACKAGE);
+        }
+        if (deps != null) {
+            for (String line : deps.split("\n")) {
+                line = line.trim();
+                if (line.startsWith("Depends: linux-image-")) {
+                    return line.substring("Depends: ".length()).trim();
+                }
+            }
+        }
+        throw new IOException("cannot find Debian's " + L1_META_PACKAGE + " (run: sudo apt-get update)");
+    }
+
+    /** A small Java runtime for L1, made with this JDK's jlink. */
+    Path javaRuntime() throws IOException, InterruptedException {
+        Path jlink = Path.of(System.getProperty("java.home"), "bin", "jlink");
+        String key = Hashing.key(System.getProperty("java.vm.version"), System.getProperty("java.home"), JAVA_MODULES, "v1");
+        Path dir = Cache.dir("lab").resolve("jre-" + key);
+        if (Files.isExecutable(dir.resolve("bin/java"))) {
+            return dir;
+        }
+        if (!Files.isExecutable(jlink)) {
+            throw new IOException("the lab needs a JDK with jlink; " + jlink + " is missing (install openjdk-17-jdk-headless)");
+        }
+        log.println("[jvmm] lab: making a Java runtime for L1 with jlink");
+        Path staging = Cache.dir("lab").resolve("jre-" + key + ".partial");
+        deleteTree(staging);
+        Files.createDirectories(staging.getParent());
+        run(Path.of("/tmp"), jlink.toString(), "--add-modules", JAVA_MODULES, "--strip-debug", "--no-man-pages",
+                "--no-header-files", "--generate-cds-archive", "--output", staging.toString());
+        deleteTree(dir);
+        Files.move(staging, dir);
+        return dir;
+    }
+
+    /** Shared libraries the runtime's binaries need, as ldd reports them, with the dynamic loader. */
+    static List<Path> sharedLibraries(Path jre) throws IOException {
+        TreeSet<String> libs = new TreeSet<>();
+        List<Path> binaries = new ArrayList<>();
+        binaries.add(jre.resolve("bin/java"));
+        try (var s = Files.walk(jre.resolve("lib"))) {
+            s.filter(p -> p.toString().endsWith(".so")).forEach(binaries::add);
+        }
+        for (Path b : binaries) {
+            String out = HostTools.output("ldd", b.toString());
+            if (out == null) {
+                continue;
+            }
+            for (String line : out.split("\n")) {
+                line = line.trim();
+                int arrow = line.indexOf("=> /");
+                String path = arrow >= 0 ? line.substring(arrow + 3) : line.startsWith("/") ? line : null;
+                if (path != null) {
+                    path = path.split(" ")[0];
+                    if (!path.startsWith(jre.toString())) {
+                        libs.add(path);
+                    }
+                }
+            }
+        }
+        // JNA's own native library needs only libc and the loader, both already here.
+        return libs.stream().map(Path::of).toList();
+    }
+
+    static String initScript() {
+        String java = "/jre/bin/java " + String.join(" ", INNER_JVM_OPTIONS) + " -jar /jvmm/jvmm.jar @/jvmm/args";
+        return """
+                #!/bin/busybox sh
+                # The lab's L1 init: load KVM, run the inner jvmm on the console, report its status.
+                /bin/busybox --install -s /bin
+                export PATH=/bin HOME=/root
+                mount -t proc proc /proc
+                mount -t sysfs sysfs /sys
+                mount -t devtmpfs devtmpfs /dev
+                mount -t tmpfs tmpfs /tmp
+                stty -F /dev/console raw -echo 2>/dev/null
+                for m in irqbypass kvm kvm-amd kvm-intel; do insmod /lab/modules/$m.ko 2>/dev/null; done
+                if [ ! -c /dev/kvm ]; then
+                  echo "JVMM-LAB-ERROR=the lab's L1 kernel has no /dev/kvm (does QEMU emulate SVM/VMX here?)"
+                  poweroff -f
+                fi
+                %s </dev/console >/dev/console 2>&1
+                echo "JVMM-LAB-EXIT=$?"
+                poweroff -f
+                """.formatted(java);
+    }
+
+    /** The cached part of L1's initramfs: busybox, KVM modules, Java runtime and its libraries. */
+    Path baseArchive(Path l1, Path jre) throws IOException {
+        List<Path> libs = sharedLibraries(jre);
+        String init = initScript();
+        StringBuilder libKey = new StringBuilder();
+        for (Path l : libs) {
+            libKey.append(l).append(':').append(Files.size(l)).append(';');
+        }
+        String key = Hashing.key(l1.getFileName(), jre.getFileName(), Files.size(Path.of("/bin/busybox")), libKey, init, "v1");
+        Path out = Cache.dir("lab").resolve("l1-base-" + key + ".cpio");
+        if (Files.isRegularFile(out)) {
+            return out;
+        }
+        log.println("[jvmm] lab: packing the L1 initramfs");
+        Initramfs fs = new Initramfs();
+        for (String d : List.of("bin", "proc", "sys", "dev", "tmp", "root", "jvmm", "lab/files")) {
+            fs.dir(d);
+        }
+        fs.charDevice("dev/console", 5, 1);
+        fs.fileFrom("bin/busybox", Path.of("/bin/busybox"), 0755);
+        fs.file("init", init, 0755);
+        try (var s = Files.list(l1.resolve("modules"))) {
+            for (Path m : s.sorted().toList()) {
+                fs.fileFrom("lab/modules/" + m.getFileName(), m, 0644);
+            }
+        }
+        fs.tree("jre", jre);
+        for (Path lib : libs) {
+            Path real = lib.toRealPath();
+            String target = lib.toString().substring(1);
+            if (!fs.contains(target)) {
+                fs.fileFrom(target, real, 0755);
+            }
+        }
+        Path tmp = Files.createTempFile(out.getParent(), "l1-base", ".tmp");
+        try (OutputStream o = Files.newOutputStream(tmp)) {
+            fs.writeTo(o, false); // uncompressed: unpacking gzip under TCG costs seconds
+        }
+        Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        return out;
+    }
+
+    /** The jar this jvmm runs from; the lab runs the same one inside L1. */
+    static Path ownJar() throws IOException {
+        String explicit = System.getProperty("jvmm.jar");
+        Path jar;
+        try {
+            jar = explicit != null ? Path.of(explicit)
+                    : Path.of(Lab.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IOException(e);
+        }
+        if (!Files.isRegularFile(jar) || !jar.toString().endsWith(".jar")) {
+            throw new IOException("the lab needs jvmm's packaged jar (run ./jvmm, or mvn package); found " + jar);
+        }
+        return jar;
+    }
+
+    static String quoteArg(String a) {
+        return "\"" + a.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
+    // ---------------------------------------------------------------- running
+
+    /** Prepares every piece (with progress) and boots the lab; returns jvmm's exit status. */
+    public int run(Request req, InputStream stdin, OutputStream stdout) throws IOException, InterruptedException {
+        HostTools.ensure("the nested lab", NEEDS);
+        Path l1 = l1Kernel();
+        Path jre = javaRuntime();
+        Path base = baseArchive(l1, jre);
+        Path jar = ownJar();
+
+        Initramfs perRun = new Initramfs();
+        perRun.fileFrom("jvmm/jvmm.jar", jar, 0644);
+        StringBuilder args = new StringBuilder();
+        for (String a : req.innerArgs()) {
+            args.append(quoteArg(a)).append('\n');
+        }
+        perRun.file("jvmm/args", args.toString(), 0644);
+        long attached = 0;
+        for (Map.Entry<String, Path> f : req.files().entrySet()) {
+            perRun.fileFrom("lab/files/" + f.getKey(), f.getValue(), 0644);
+            attached += Files.size(f.getValue());
+        }
+        Path initrd = Files.createTempFile("jvmm-lab", ".cpio");
+        try {
+            try (OutputStream o = Files.newOutputStream(initrd)) {
+                Files.copy(base, o);
+                perRun.writeTo(o, false);
+            }
+            long initrdMib = Files.size(initrd) >> 20;
+            int l1Mem = (int) Math.max(1024, req.guestMemoryMib() + 2 * initrdMib + 640 + (attached >> 20));
+            int l1Cpus = Math.max(1, Math.min(req.cpus(), Runtime.getRuntime().availableProcessors()));
+            List<String> qemu = List.of("qemu-system-x86_64", "-M", "q35", "-accel", "tcg", "-cpu", "max",
+                    "-smp", Integer.toString(l1Cpus), "-m", Integer.toString(l1Mem), "-nodefaults", "-no-user-config",
+                    "-display", "none", "-no-reboot", "-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con",
+                    "-monitor", "none", "-kernel", l1.resolve("vmlinuz").toString(), "-initrd", initrd.toString(),
+                    "-append", "console=ttyS0 quiet loglevel=0 panic=-1 rdinit=/init");
+            return boot(qemu, req, stdin, stdout);
+        } finally {
+            Files.deleteIfExists(initrd);
+        }
+    }
+
+    private int boot(List<String> qemuArgv, Request req, InputStream stdin, OutputStream stdout)
+            throws IOException, InterruptedException {
+        Process qemu = new ProcessBuilder(qemuArgv).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        LabMarkers console = new LabMarkers(stdout);
+        boolean[] userQuit = new boolean[1];
+        Thread pumpOut = new Thread(() -> {
+            byte[] buf = new byte[8192];
+            try (InputStream in = qemu.getInputStream()) {
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    for (int i = 0; i < n; i++) {
+                        console.write(buf[i]);
+                    }
+                    console.flush();
+                }
+            } catch (IOException ignored) {
+                // QEMU went away
+            }
+        }, "lab-console-out");
+        pumpOut.start();
+        OutputStream toQemu = qemu.getOutputStream();
+        ConsoleInput input = new ConsoleInput(stdin, (b, n) -> {
+            try {
+                toQemu.write(b, 0, n);
+                toQemu.flush();
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        }, () -> {
+            userQuit[0] = true;
+            qemu.destroy();
+        }, req.escapeKey());
+        input.start();
+        try {
+            // The inner jvmm enforces --timeout itself; this is only a guard against a stuck lab.
+            long limit = req.timeoutSeconds() > 0 ? req.timeoutSeconds() + 300L : Long.MAX_VALUE / 2000;
+            if (!qemu.waitFor(limit, TimeUnit.SECONDS)) {
+                log.println("\r\njvmm: the lab did not finish within " + limit + " s; stopping it");
+                qemu.destroyForcibly();
+                qemu.waitFor();
+                pumpOut.join(2000);
+                return ExitCodes.TIMEOUT;
+            }
+            pumpOut.join(5000);
+        } finally {
+            input.stopAndJoin();
+            if (qemu.isAlive()) {
+                qemu.destroyForcibly();
+            }
+            try {
+                toQemu.close();
+            } catch (IOException ignored) {
+                // already closed
+            }
+        }
+        if (userQuit[0]) {
+            return ExitCodes.USER_QUIT;
+        }
+        if (console.error() != null) {
+            log.println("\r\njvmm: lab: " + console.error());
+            return ExitCodes.INTERNAL_ERROR;
+        }
+        if (console.exitStatus() == null) {
+            log.println("\r\njvmm: the lab ended (QEMU status " + qemu.exitValue() + ") without reporting jvmm's status");
+            return ExitCodes.INTERNAL_ERROR;
+        }
+        return console.exitStatus();
+    }
+
+    /** Files the inner jvmm reads: each host path gets a name under /lab/files. */
+    public static final class Attachments {
+        private final Map<String, Path> files = new LinkedHashMap<>();
+
+        public String attach(Path host) {
+            String name = files.size() + "-" + host.getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_");
+            files.put(name, host.toAbsolutePath());
+            return "/lab/files/" + name;
+        }
+
+        public Map<String, Path> map() {
+            return files;
+        }
+    }
+
+    private static void run(Path dir, String... argv) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(argv).directory(dir.toFile()).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new IOException(String.join(" ", argv) + " failed: " + out.trim());
+        }
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (var walk = Files.walk(p)) {
+            for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(q);
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package dev.jvmm.machine;
+
+import dev.jvmm.vmm.vcpu.StopReason;
+
+/**
+ * jvmm's exit status. A guest's own status (exit register) passes through as is; the other
+ * outcomes use codes a guest is unlikely to choose, documented in README and --help.
+ */
+public final class ExitCodes {
+    private ExitCodes() {}
+
+    public static final int POWER_OFF = 0;
+    /** Bad arguments, unreadable kernel or initrd: jvmm's own usage errors. */
+    public static final int USAGE = 2;
+    public static final int RESET = 64;
+    public static final int TRIPLE_FAULT = 65;
+    /** KVM or jvmm failed while the guest ran, or the host lacks what is needed. */
+    public static final int INTERNAL_ERROR = 70;
+    /** --timeout ran out, as timeout(1) reports it. */
+    public static final int TIMEOUT = 124;
+    /** Ctrl-A x or a signal ended the VM. */
+    public static final int USER_QUIT = 130;
+
+    public static final String HELP = """
+            Exit status:
+              N    the guest wrote N to the exit register (devmem 0xc0000010 8 N)
+              0    the guest powered off (poweroff -f, ACPI S5)
+              2    bad arguments, or an unreadable/invalid kernel, initrd or command line
+              64   the guest reset or rebooted (reboot -f, i8042 reset, triple fault excluded)
+              65   a vCPU triple-faulted
+              70   KVM or jvmm failed while the guest ran (message on stderr)
+              124  --timeout expired
+              130  Ctrl-A x or a signal stopped the VM""";
+
+    public static int of(StopReason reason) {
+        return switch (reason.kind()) {
+            case EXIT_REGISTER -> reason.code();
+            case POWER_OFF -> POWER_OFF;
+            case RESET -> RESET;
+            case TRIPLE_FAULT -> TRIPLE_FAULT;
+            case TIMEOUT -> TIMEOUT;
+            case ERROR -> INTERNAL_ERROR;
+            case USER_QUIT -> USER_QUIT;
+        };
+    }
+}

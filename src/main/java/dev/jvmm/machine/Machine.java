@@ -1,0 +1,172 @@
+package dev.jvmm.machine;
+
+import dev.jvmm.boot.KernelLoadException;
+import dev.jvmm.boot.acpi.AcpiTables;
+import dev.jvmm.boot.x86.X86Layout;
+import dev.jvmm.boot.x86.X86Loader;
+import dev.jvmm.devices.i8042.I8042;
+import dev.jvmm.devices.platform.PlatformPage;
+import dev.jvmm.devices.power.AcpiPowerDevice;
+import dev.jvmm.devices.serial.Serial16550;
+import dev.jvmm.vmm.bus.Bus;
+import dev.jvmm.vmm.kvm.CpuidEntries;
+import dev.jvmm.vmm.kvm.KvmSystem;
+import dev.jvmm.vmm.kvm.KvmVcpu;
+import dev.jvmm.vmm.kvm.KvmVm;
+import dev.jvmm.vmm.memory.GuestMemory;
+import dev.jvmm.vmm.memory.MmapGuestMemory;
+import dev.jvmm.vmm.sys.KvmIoctls;
+import dev.jvmm.vmm.vcpu.RunControl;
+import dev.jvmm.vmm.vcpu.StopReason;
+import dev.jvmm.vmm.vcpu.VcpuThread;
+import dev.jvmm.vmm.x86.X86Vcpu;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds an x86_64 VM from a {@link MachineConfig} and runs it to its end: KVM objects, guest
+ * memory, ACPI tables, the kernel, the devices on their buses, one thread per vCPU. Every exit
+ * path tears down in reverse order: vCPUs joined, input stopped, fds closed, memory unmapped.
+ */
+public final class Machine {
+    public static final int SERIAL_PORT = 0x3f8;
+    public static final int SERIAL_IRQ = 4;
+    public static final int I8042_PORT = 0x60;
+
+    private final MachineConfig config;
+    private final Timeline timeline;
+    private final PrintStream err;
+
+    public Machine(MachineConfig config, Timeline timeline, PrintStream err) {
+        this.config = config;
+        this.timeline = timeline;
+        this.err = err;
+    }
+
+    /** Reads kernel and initrd before any KVM work, so bad paths fail fast and cleanly. */
+    static byte[] readInput(java.nio.file.Path p, String what) throws KernelLoadException {
+        if (!Files.isRegularFile(p)) {
+            throw new KernelLoadException(what + " " + p + " does not exist or is not a file");
+        }
+        try {
+            return Files.readAllBytes(p);
+        } catch (IOException e) {
+            throw new KernelLoadException("cannot read " + what + " " + p + ": " + e.getMessage());
+        }
+    }
+
+    /** Runs the VM; returns the stop reason. */
+    public StopReason run(InputStream stdin, OutputStream stdout) throws KernelLoadException, InterruptedException {
+        byte[] kernel = readInput(config.kernel(), "kernel");
+        byte[] initrd = config.initrd() == null ? null : readInput(config.initrd(), "initrd");
+        RunControl control = new RunControl();
+        List<VcpuThread> vcpuThreads = new ArrayList<>();
+        ConsoleOutput console = new ConsoleOutput(stdout, timeline);
+        ScheduledExecutorService flusher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "console-flush");
+            t.setDaemon(true);
+            return t;
+        });
+        ConsoleInput[] input = new ConsoleInput[1];
+        // Resources close after the inner finally has joined every thread that touches them.
+        try (KvmSystem kvm = KvmSystem.open();
+             KvmVm vm = kvm.createVm();
+             MmapGuestMemory memory = GuestMemory.mmap(X86Layout.ramRegions((long) config.memoryMib() << 20))) {
+            try {
+                int maxVcpus = Math.max(kvm.checkExtension(KvmIoctls.KVM_CAP_MAX_VCPUS), kvm.checkExtension(KvmIoctls.KVM_CAP_NR_VCPUS));
+                if (config.cpus() > maxVcpus) {
+                    throw new KernelLoadException("--cpus " + config.cpus() + " exceeds this KVM's limit of " + maxVcpus);
+                }
+                vm.setTssAddress(X86Layout.KVM_TSS_ADDRESS);
+                vm.setIdentityMapAddress(X86Layout.KVM_IDENTITY_MAP_ADDRESS);
+                vm.createIrqchip();
+                vm.createPit();
+                vm.mapMemory(memory);
+                timeline.mark("KVM VM created");
+
+                long rsdp = AcpiTables.write(memory, new AcpiTables.Config(config.cpus(), X86Layout.IOAPIC_ADDRESS,
+                        X86Layout.LAPIC_ADDRESS, List.of()), X86Layout.ACPI_START, X86Layout.ACPI_END);
+                X86Loader.Loaded loaded = X86Loader.load(memory, kernel, initrd, config.cmdline(), rsdp);
+                timeline.mark("kernel loaded (" + loaded.format() + ")");
+
+                Bus pio = new Bus("port I/O");
+                Bus mmio = new Bus("MMIO");
+                Serial16550 serial = new Serial16550(vm.interruptLine(SERIAL_IRQ), console);
+                pio.insert(serial, SERIAL_PORT, 8);
+                pio.insert(new I8042(() -> control.stop(StopReason.of(StopReason.Kind.RESET, "i8042 reset"))), I8042_PORT, 5);
+                pio.insert(new AcpiPowerDevice(AcpiTables.S5_SLEEP_TYPE, AcpiTables.RESET_VALUE,
+                        () -> control.stop(StopReason.of(StopReason.Kind.POWER_OFF, "ACPI S5 (poweroff)")),
+                        () -> control.stop(StopReason.of(StopReason.Kind.RESET, "ACPI reset"))), AcpiTables.POWER_PORT, 1);
+                mmio.insert(new PlatformPage(new PlatformPage.Events() {
+                    @Override
+                    public void guestReady() {
+                        timeline.markOnce("guest ready (boot timer)");
+                    }
+
+                    @Override
+                    public void exitRequested(int status) {
+                        control.stop(StopReason.exitRegister(status));
+                    }
+                }), X86Layout.PLATFORM_PAGE, PlatformPage.SIZE);
+
+                CpuidEntries cpuid = kvm.supportedCpuid();
+                for (int i = 0; i < config.cpus(); i++) {
+                    KvmVcpu vcpu = vm.createVcpu(i);
+                    X86Vcpu.configure(vcpu, loaded.entry(), cpuid, config.cpus());
+                    vcpuThreads.add(new VcpuThread(vcpu, pio, mmio, control));
+                }
+                input[0] = new ConsoleInput(stdin, (b, n) -> serial.enqueueInput(b, n),
+                        () -> control.stop(StopReason.of(StopReason.Kind.USER_QUIT, "Ctrl-A x")), config.escapeKey());
+                flusher.scheduleWithFixedDelay(() -> {
+                    try {
+                        console.flush();
+                    } catch (IOException ignored) {
+                        // stdout gone; the VM keeps running until it stops
+                    }
+                }, 20, 20, TimeUnit.MILLISECONDS);
+                vcpuThreads.forEach(VcpuThread::start);
+                input[0].start();
+                timeline.mark("vCPUs started (" + config.cpus() + ")");
+
+                StopReason reason = control.await(config.timeoutSeconds() * 1000L);
+                if (reason == null) {
+                    control.stop(StopReason.of(StopReason.Kind.TIMEOUT, "--timeout " + config.timeoutSeconds() + " s expired"));
+                    reason = control.reason();
+                }
+                timeline.mark("VM stopped: " + reason.detail());
+                return reason;
+            } finally {
+                stopEverything(control, vcpuThreads, input[0], flusher, console);
+            }
+        }
+    }
+
+    private void stopEverything(RunControl control, List<VcpuThread> vcpuThreads, ConsoleInput input,
+                                ScheduledExecutorService flusher, ConsoleOutput console) throws InterruptedException {
+        control.stop(StopReason.of(StopReason.Kind.ERROR, "teardown"));
+        for (VcpuThread t : vcpuThreads) {
+            if (!t.stopAndJoin(5000)) {
+                err.println("jvmm: a vCPU thread did not stop within 5 s");
+            }
+        }
+        if (input != null) {
+            input.stopAndJoin();
+        }
+        flusher.shutdownNow();
+        flusher.awaitTermination(1, TimeUnit.SECONDS);
+        try {
+            console.flush();
+        } catch (IOException ignored) {
+            // nothing more to say
+        }
+    }
+}

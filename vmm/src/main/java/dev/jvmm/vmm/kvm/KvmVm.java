@@ -1,0 +1,97 @@
+package dev.jvmm.vmm.kvm;
+
+import dev.jvmm.vmm.irq.InterruptLine;
+import dev.jvmm.vmm.memory.MmapGuestMemory;
+import dev.jvmm.vmm.sys.KvmIoctls;
+import dev.jvmm.vmm.sys.Syscalls;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A KVM virtual machine: memory slots, the in-kernel irqchip and PIT, and its vCPUs. */
+public final class KvmVm implements AutoCloseable {
+    private final KvmSystem system;
+    private final int fd;
+    private final List<KvmVcpu> vcpus = new ArrayList<>();
+    private boolean closed;
+
+    KvmVm(KvmSystem system, int fd) {
+        this.system = system;
+        this.fd = fd;
+    }
+
+    /** Registers every region of {@code memory} as a KVM memory slot. */
+    public void mapMemory(MmapGuestMemory memory) {
+        for (int i = 0; i < memory.regions().size(); i++) {
+            var region = memory.regions().get(i);
+            ByteBuffer s = Syscalls.struct(32);
+            s.putInt(0, i).putInt(4, 0).putLong(8, region.guestBase()).putLong(16, region.size())
+                    .putLong(24, memory.hostAddress(i));
+            Syscalls.ioctl(fd, KvmIoctls.KVM_SET_USER_MEMORY_REGION, Syscalls.address(s), "KVM_SET_USER_MEMORY_REGION");
+        }
+    }
+
+    /** x86: the three pages KVM needs for real-mode TSS emulation on Intel; must be outside RAM. */
+    public void setTssAddress(long address) {
+        Syscalls.ioctl(fd, KvmIoctls.KVM_SET_TSS_ADDR, address, "KVM_SET_TSS_ADDR");
+    }
+
+    public void setIdentityMapAddress(long address) {
+        ByteBuffer b = Syscalls.struct(8);
+        b.putLong(0, address);
+        Syscalls.ioctl(fd, KvmIoctls.KVM_SET_IDENTITY_MAP_ADDR, Syscalls.address(b), "KVM_SET_IDENTITY_MAP_ADDR");
+    }
+
+    /** In-kernel PIC, IOAPIC and local APICs. */
+    public void createIrqchip() {
+        Syscalls.ioctl(fd, KvmIoctls.KVM_CREATE_IRQCHIP, 0, "KVM_CREATE_IRQCHIP");
+    }
+
+    /** In-kernel i8254 PIT, with the speaker port dummy so port 0x61 needs no device. */
+    public void createPit() {
+        ByteBuffer cfg = Syscalls.struct(64);
+        cfg.putInt(0, 1); // KVM_PIT_SPEAKER_DUMMY
+        Syscalls.ioctl(fd, KvmIoctls.KVM_CREATE_PIT2, Syscalls.address(cfg), "KVM_CREATE_PIT2");
+    }
+
+    public void setIrqLine(int gsi, boolean level) {
+        ByteBuffer b = Syscalls.struct(8);
+        b.putInt(0, gsi).putInt(4, level ? 1 : 0);
+        Syscalls.ioctl(fd, KvmIoctls.KVM_IRQ_LINE, Syscalls.address(b), "KVM_IRQ_LINE");
+    }
+
+    /** An interrupt line wired to {@code gsi} of the in-kernel irqchip. */
+    public InterruptLine interruptLine(int gsi) {
+        return asserted -> setIrqLine(gsi, asserted);
+    }
+
+    public synchronized KvmVcpu createVcpu(int id) {
+        int vcpuFd = Syscalls.ioctl(fd, KvmIoctls.KVM_CREATE_VCPU, id, "KVM_CREATE_VCPU");
+        KvmVcpu vcpu;
+        try {
+            vcpu = new KvmVcpu(id, vcpuFd, system.vcpuMmapSize());
+        } catch (RuntimeException e) {
+            Syscalls.close(vcpuFd);
+            throw e;
+        }
+        vcpus.add(vcpu);
+        return vcpu;
+    }
+
+    public KvmSystem system() {
+        return system;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (KvmVcpu v : vcpus) {
+            v.close();
+        }
+        Syscalls.close(fd);
+    }
+}
