@@ -1,6 +1,7 @@
 package dev.jvmm.cli;
 
 import dev.jvmm.boot.KernelLoadException;
+import dev.jvmm.boot.x86.KernelImage;
 import dev.jvmm.lab.Lab;
 import dev.jvmm.machine.ExitCodes;
 import dev.jvmm.machine.Machine;
@@ -74,6 +75,8 @@ final class BootCommand implements Callable<Integer> {
         if (initrd != null) {
             readable(initrd, "initrd");
         }
+        // A file that is no kernel fails here, on the host, in one line: not seconds later in the lab.
+        KernelImage.parse(java.nio.file.Files.readAllBytes(kernel));
         if (Guest.useLab(lab, System.err)) {
             return runInLab(config);
         }

@@ -55,6 +55,9 @@ public final class ConsoleInput implements Runnable {
                     if (escapeKey && escaped) {
                         escaped = false;
                         if (b == 'x' || b == 'X') {
+                            if (m > 0) {
+                                sink.test(out, m); // keys typed before the escape still reach the guest
+                            }
                             quit.run();
                             return;
                         }

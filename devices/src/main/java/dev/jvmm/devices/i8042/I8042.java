@@ -11,7 +11,7 @@ import java.util.ArrayDeque;
  */
 public final class I8042 implements BusDevice {
     static final int DATA = 0, COMMAND = 4;
-    static final int STATUS_OBF = 0x01, STATUS_SYS = 0x04, STATUS_CMD = 0x08;
+    static final int STATUS_OBF = 0x01, STATUS_SYS = 0x04, STATUS_CMD = 0x08, STATUS_KEYLOCK = 0x10;
     static final int CMD_READ_CTR = 0x20, CMD_WRITE_CTR = 0x60, CMD_DISABLE_AUX = 0xa7, CMD_ENABLE_AUX = 0xa8,
             CMD_TEST_AUX = 0xa9, CMD_SELF_TEST = 0xaa, CMD_TEST_KBD = 0xab, CMD_DISABLE_KBD = 0xad,
             CMD_ENABLE_KBD = 0xae, CMD_READ_OUTP = 0xd0, CMD_WRITE_OUTP = 0xd1, CMD_WRITE_AUX = 0xd4, CMD_RESET = 0xfe;
@@ -34,7 +34,8 @@ public final class I8042 implements BusDevice {
             Integer v = output.poll();
             data[0] = (byte) (v == null ? 0 : v);
         } else if (offset == COMMAND) {
-            data[0] = (byte) ((output.isEmpty() ? 0 : STATUS_OBF) | STATUS_SYS | lastCommandWasCommandPort);
+            // KEYLOCK set means the keyboard is not inhibited (Linux warns "Keylock active" otherwise).
+            data[0] = (byte) ((output.isEmpty() ? 0 : STATUS_OBF) | STATUS_SYS | STATUS_KEYLOCK | lastCommandWasCommandPort);
         }
     }
 

@@ -14,8 +14,18 @@ public abstract class GuestMemory implements AutoCloseable {
 
     private final List<MemoryRegion> regions;
     private final ByteBuffer[][] windows;
+    private final long windowSize;
 
     protected GuestMemory(List<MemoryRegion> regions) {
+        this(regions, WINDOW);
+    }
+
+    /** {@code windowSize} below 1 GiB lets tests cross window boundaries with little memory. */
+    protected GuestMemory(List<MemoryRegion> regions, long windowSize) {
+        if (windowSize <= 0 || windowSize > WINDOW) {
+            throw new IllegalArgumentException("window size must be in (0, 1 GiB]");
+        }
+        this.windowSize = windowSize;
         this.regions = List.copyOf(regions);
         for (int i = 1; i < this.regions.size(); i++) {
             if (this.regions.get(i).guestBase() < this.regions.get(i - 1).end()) {
@@ -29,11 +39,11 @@ public abstract class GuestMemory implements AutoCloseable {
     protected final void initWindows() {
         for (int r = 0; r < regions.size(); r++) {
             MemoryRegion region = regions.get(r);
-            int count = (int) ((region.size() + WINDOW - 1) / WINDOW);
+            int count = (int) ((region.size() + windowSize - 1) / windowSize);
             windows[r] = new ByteBuffer[count];
             for (int w = 0; w < count; w++) {
-                long len = Math.min(WINDOW, region.size() - w * WINDOW);
-                windows[r][w] = window(r, w * WINDOW, (int) len);
+                long len = Math.min(windowSize, region.size() - w * windowSize);
+                windows[r][w] = window(r, w * windowSize, (int) len);
             }
         }
     }
@@ -91,8 +101,8 @@ public abstract class GuestMemory implements AutoCloseable {
     public final ByteBuffer slice(long gpa, int length) {
         int r = checked(gpa, length);
         long off = gpa - regions.get(r).guestBase();
-        int w = (int) (off / WINDOW);
-        int inWindow = (int) (off % WINDOW);
+        int w = (int) (off / windowSize);
+        int inWindow = (int) (off % windowSize);
         if (inWindow + (long) length > windows[r][w].capacity()) {
             return null;
         }
@@ -103,8 +113,8 @@ public abstract class GuestMemory implements AutoCloseable {
         int r = checked(gpa, len);
         long regionOff = gpa - regions.get(r).guestBase();
         while (len > 0) {
-            ByteBuffer win = windows[r][(int) (regionOff / WINDOW)];
-            int pos = (int) (regionOff % WINDOW);
+            ByteBuffer win = windows[r][(int) (regionOff / windowSize)];
+            int pos = (int) (regionOff % windowSize);
             int n = Math.min(len, win.capacity() - pos);
             win.get(pos, dst, off, n);
             off += n;
@@ -117,8 +127,8 @@ public abstract class GuestMemory implements AutoCloseable {
         int r = checked(gpa, len);
         long regionOff = gpa - regions.get(r).guestBase();
         while (len > 0) {
-            ByteBuffer win = windows[r][(int) (regionOff / WINDOW)];
-            int pos = (int) (regionOff % WINDOW);
+            ByteBuffer win = windows[r][(int) (regionOff / windowSize)];
+            int pos = (int) (regionOff % windowSize);
             int n = Math.min(len, win.capacity() - pos);
             win.put(pos, src, off, n);
             off += n;
@@ -137,7 +147,7 @@ public abstract class GuestMemory implements AutoCloseable {
         write(gpa, src, 0, src.length);
     }
 
-    /** Zeroes {@code len} bytes at {@code gpa}. */
+    /** Sets {@code len} bytes at {@code gpa} to {@code value}. */
     public final void fill(long gpa, long len, byte value) {
         checked(gpa, len);
         byte[] chunk = new byte[(int) Math.min(len, 1 << 16)];

@@ -11,6 +11,16 @@ public final class HeapGuestMemory extends GuestMemory {
         initWindows();
     }
 
+    /** Heap memory cut into windows of {@code windowSize} bytes, to test accesses across windows. */
+    public static HeapGuestMemory withWindowSize(List<MemoryRegion> regions, long windowSize) {
+        return new HeapGuestMemory(regions, windowSize);
+    }
+
+    private HeapGuestMemory(List<MemoryRegion> regions, long windowSize) {
+        super(regions, windowSize);
+        initWindows();
+    }
+
     @Override
     protected ByteBuffer window(int index, long offset, int length) {
         return ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);

@@ -1,0 +1,47 @@
+package dev.jvmm.devices.i8042;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class I8042Test {
+    int resets;
+    final I8042 kbc = new I8042(() -> resets++);
+
+    int in(int off) {
+        byte[] b = new byte[1];
+        kbc.read(off, b);
+        return b[0] & 0xff;
+    }
+
+    void out(int off, int v) {
+        kbc.write(off, new byte[] {(byte) v});
+    }
+
+    @Test
+    void linuxProbeSequencePasses() {
+        assertEquals(0, in(I8042.COMMAND) & I8042.STATUS_OBF, "nothing to read at first");
+        out(I8042.COMMAND, I8042.CMD_SELF_TEST);
+        assertEquals(I8042.STATUS_OBF, in(I8042.COMMAND) & I8042.STATUS_OBF);
+        assertEquals(0x55, in(I8042.DATA));
+        out(I8042.COMMAND, I8042.CMD_READ_CTR);
+        int ctr = in(I8042.DATA);
+        out(I8042.COMMAND, I8042.CMD_WRITE_CTR);
+        out(I8042.DATA, ctr & ~0x01);
+        out(I8042.COMMAND, I8042.CMD_READ_CTR);
+        assertEquals(ctr & ~0x01, in(I8042.DATA));
+        out(I8042.COMMAND, I8042.CMD_TEST_KBD);
+        assertEquals(0x00, in(I8042.DATA));
+        assertEquals(I8042.STATUS_KEYLOCK, in(I8042.COMMAND) & I8042.STATUS_KEYLOCK, "keyboard not inhibited");
+        assertEquals(0, resets);
+    }
+
+    @Test
+    void resetCommandAndOutputPortResetTheMachine() {
+        out(I8042.COMMAND, I8042.CMD_RESET);
+        assertEquals(1, resets);
+        out(I8042.COMMAND, I8042.CMD_WRITE_OUTP);
+        out(I8042.DATA, 0xfe);
+        assertEquals(2, resets);
+    }
+}

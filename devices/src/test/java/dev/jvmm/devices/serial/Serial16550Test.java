@@ -1,0 +1,128 @@
+package dev.jvmm.devices.serial;
+
+import dev.jvmm.vmm.irq.InterruptLine;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class Serial16550Test {
+    /** Counts rising edges, as an edge-triggered IOAPIC pin would see them. */
+    static final class FakeLine implements InterruptLine {
+        int edges;
+        boolean level;
+
+        @Override
+        public void setLevel(boolean asserted) {
+            if (asserted && !level) {
+                edges++;
+            }
+            level = asserted;
+        }
+    }
+
+    FakeLine irq;
+    ByteArrayOutputStream out;
+    Serial16550 uart;
+
+    @BeforeEach
+    void setUp() {
+        irq = new FakeLine();
+        out = new ByteArrayOutputStream();
+        uart = new Serial16550(irq, out);
+    }
+
+    int in(int reg) {
+        byte[] b = new byte[1];
+        uart.read(reg, b);
+        return b[0] & 0xff;
+    }
+
+    void outb(int reg, int v) {
+        uart.write(reg, new byte[] {(byte) v});
+    }
+
+    @Test
+    void transmitsToTheOutput() {
+        for (byte b : "hi\n".getBytes(StandardCharsets.US_ASCII)) {
+            outb(Serial16550.DATA, b);
+        }
+        assertEquals("hi\n", out.toString(StandardCharsets.US_ASCII));
+        assertEquals(3, uart.bytesOut());
+        assertEquals(Serial16550.LSR_THRE | Serial16550.LSR_TEMT, in(Serial16550.LSR), "transmitter always empty");
+    }
+
+    @Test
+    void divisorLatchSharesDataAndIerOffsets() {
+        outb(Serial16550.LCR, 0x83);
+        outb(Serial16550.DATA, 0x01);
+        outb(Serial16550.IER, 0x00);
+        assertEquals(0x01, in(Serial16550.DATA));
+        assertEquals(0x00, in(Serial16550.IER));
+        outb(Serial16550.LCR, 0x03);
+        assertEquals(0, out.size(), "a divisor write is not output");
+        assertEquals(0x03, in(Serial16550.LCR));
+        outb(Serial16550.SCR, 0x5a);
+        assertEquals(0x5a, in(Serial16550.SCR));
+    }
+
+    @Test
+    void enablingThreInterruptRaisesItAndReadingIirClearsIt() {
+        assertEquals(Serial16550.IIR_NO_INT, in(Serial16550.IIR_FCR) & 0x0f);
+        outb(Serial16550.IER, Serial16550.IER_THRI);
+        assertEquals(1, irq.edges);
+        assertEquals(Serial16550.IIR_THRI, in(Serial16550.IIR_FCR) & 0x0f);
+        assertEquals(Serial16550.IIR_NO_INT, in(Serial16550.IIR_FCR) & 0x0f, "acknowledged by the read");
+        outb(Serial16550.DATA, 'x');
+        assertEquals(2, irq.edges, "each transmitted byte empties the THR again");
+        assertEquals(Serial16550.IIR_THRI, in(Serial16550.IIR_FCR) & 0x0f);
+    }
+
+    @Test
+    void receivedBytesRaiseDataAvailableWithPriorityOverThre() {
+        outb(Serial16550.IER, Serial16550.IER_RDI | Serial16550.IER_THRI);
+        int before = irq.edges;
+        assertTrue(uart.enqueueInput("ab".getBytes(StandardCharsets.US_ASCII), 2));
+        assertTrue(irq.edges > before);
+        assertEquals(Serial16550.IIR_RDI, in(Serial16550.IIR_FCR) & 0x0f);
+        assertEquals(Serial16550.LSR_DR, in(Serial16550.LSR) & Serial16550.LSR_DR);
+        assertEquals('a', in(Serial16550.DATA));
+        assertEquals('b', in(Serial16550.DATA));
+        assertEquals(0, in(Serial16550.LSR) & Serial16550.LSR_DR);
+        assertEquals(Serial16550.IIR_THRI, in(Serial16550.IIR_FCR) & 0x0f, "THRE still pending underneath");
+    }
+
+    @Test
+    void fifoEnableShowsInIirAndClearDropsInput() {
+        uart.enqueueInput(new byte[] {1, 2, 3}, 3);
+        outb(Serial16550.IIR_FCR, Serial16550.FCR_ENABLE | Serial16550.FCR_CLEAR_RX);
+        assertEquals(Serial16550.IIR_FIFO_ENABLED, in(Serial16550.IIR_FCR) & 0xc0);
+        assertEquals(0, uart.pendingInput());
+    }
+
+    @Test
+    void loopbackEchoesAndReflectsModemLines() {
+        outb(Serial16550.MCR, Serial16550.MCR_LOOP | 0x0f);
+        outb(Serial16550.DATA, 0x41);
+        assertEquals(0, out.size(), "loopback keeps bytes off the wire");
+        assertEquals(0x41, in(Serial16550.DATA));
+        assertEquals(Serial16550.MSR_CTS | Serial16550.MSR_DSR | Serial16550.MSR_RI | Serial16550.MSR_DCD,
+                in(Serial16550.MSR));
+        outb(Serial16550.MCR, 0x08);
+        assertEquals(Serial16550.MSR_CTS | Serial16550.MSR_DSR | Serial16550.MSR_DCD, in(Serial16550.MSR));
+    }
+
+    @Test
+    void overrunIsReportedOnceWhenTheGuestDoesNotRead() {
+        outb(Serial16550.MCR, Serial16550.MCR_LOOP);
+        for (int i = 0; i <= Serial16550.RX_CAPACITY; i++) {
+            outb(Serial16550.DATA, i);
+        }
+        assertEquals(Serial16550.LSR_OE, in(Serial16550.LSR) & Serial16550.LSR_OE);
+        assertEquals(0, in(Serial16550.LSR) & Serial16550.LSR_OE);
+    }
+}

@@ -1,0 +1,81 @@
+package dev.jvmm.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Bad arguments give exit status 2 and one line naming the problem, never a stack trace. */
+class CliErrorsTest {
+    @TempDir
+    Path tmp;
+
+    record Result(int status, String err) {}
+
+    static Result run(String... args) {
+        ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+        PrintStream oldErr = System.err;
+        try (PrintStream err = new PrintStream(errBytes, true)) {
+            System.setErr(err);
+            CommandLine cl = Main.commandLine();
+            cl.setErr(new PrintWriter(err, true));
+            cl.setOut(new PrintWriter(new ByteArrayOutputStream(), true));
+            int status = cl.execute(args);
+            return new Result(status, errBytes.toString());
+        } finally {
+            System.setErr(oldErr);
+        }
+    }
+
+    static void assertUsageError(Result r, String mention) {
+        assertEquals(2, r.status(), r.err());
+        assertTrue(r.err().contains(mention), "'" + r.err() + "' should mention '" + mention + "'");
+        assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+    }
+
+    @Test
+    void unknownOptionAndBadNumbers() {
+        assertUsageError(run("boot", "--frobnicate"), "Unknown option");
+        assertUsageError(run("boot", "--mem", "lots"), "--mem");
+        assertUsageError(run("boot", "--lab", "sometimes"), "--lab");
+    }
+
+    @Test
+    void missingOrInvalidKernel() throws Exception {
+        assertUsageError(run("boot", "--kernel", tmp.resolve("nope").toString(), "--lab=never"), "does not exist");
+        Path junk = tmp.resolve("junk");
+        Files.write(junk, new byte[8192]);
+        assertUsageError(run("boot", "--kernel", junk.toString(), "--lab=never"), "not an x86_64 Linux kernel");
+        Path initrd = tmp.resolve("missing-initrd");
+        assertUsageError(run("boot", "--kernel", junk.toString(), "--initrd", initrd.toString()), "initrd");
+    }
+
+    @Test
+    void outOfRangeMachineSizes() throws Exception {
+        Path junk = tmp.resolve("k");
+        Files.write(junk, new byte[8192]);
+        assertUsageError(run("boot", "--kernel", junk.toString(), "--cpus", "0"), "--cpus");
+        assertUsageError(run("boot", "--kernel", junk.toString(), "--mem", "1"), "--mem");
+        assertUsageError(run("boot", "--kernel", junk.toString(), "--timeout", "-3"), "--timeout");
+    }
+
+    @Test
+    void helpDocumentsExitCodes() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        CommandLine cl = Main.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        assertEquals(0, cl.execute("boot", "--help"));
+        String help = out.toString();
+        assertTrue(help.contains("124  --timeout expired"), help);
+        assertTrue(help.contains("Ctrl-A x"), help);
+    }
+}

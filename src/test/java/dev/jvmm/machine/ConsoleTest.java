@@ -1,0 +1,48 @@
+package dev.jvmm.machine;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ConsoleTest {
+    @Test
+    void escapeQuitsAndDoubledEscapeSendsOneCtrlA() throws Exception {
+        byte[] keys = {'l', 's', 0x03, 0x01, 0x01, '\r', 0x01, 'x', 'z'};
+        ByteArrayOutputStream toGuest = new ByteArrayOutputStream();
+        AtomicBoolean quit = new AtomicBoolean();
+        ConsoleInput in = new ConsoleInput(new ByteArrayInputStream(keys), (b, n) -> {
+            toGuest.write(b, 0, n);
+            return true;
+        }, () -> quit.set(true), true);
+        in.start();
+        for (int i = 0; i < 200 && !quit.get(); i++) {
+            Thread.sleep(5);
+        }
+        in.stopAndJoin();
+        assertTrue(quit.get());
+        assertEquals("ls\u0003\u0001\r", toGuest.toString(StandardCharsets.ISO_8859_1), "Ctrl-C goes to the guest");
+    }
+
+    @Test
+    void outputMilestonesReachTheTimeline() throws Exception {
+        Timeline tl = new Timeline();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ConsoleOutput console = new ConsoleOutput(out, tl);
+        for (byte b : "[    0.1] Linux version 6.1\r\n[  2.3] Run /init as init process\r\n$ ".getBytes(StandardCharsets.US_ASCII)) {
+            console.write(b);
+        }
+        assertEquals("$ ", console.pending(), "a prompt without newline waits for the periodic flush");
+        console.flush();
+        assertTrue(out.toString().endsWith("$ "));
+        assertNotNull(tl.millisOf("first console byte"));
+        assertNotNull(tl.millisOf("kernel: runs /init"));
+        assertNotNull(tl.millisOf("kernel: first console line"));
+    }
+}
