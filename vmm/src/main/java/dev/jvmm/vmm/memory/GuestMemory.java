@@ -160,9 +160,27 @@ public abstract class GuestMemory implements AutoCloseable {
         }
     }
 
+    /** The window holding {@code gpa} when [gpa, gpa+size) lies in one window, else null. */
+    private ByteBuffer windowFor(long gpa, int size) {
+        int r = checked(gpa, size);
+        long off = gpa - regions.get(r).guestBase();
+        ByteBuffer win = windows[r][(int) (off / windowSize)];
+        return (off % windowSize) + size <= win.capacity() ? win : null;
+    }
+
+    private int posIn(long gpa) {
+        for (MemoryRegion region : regions) {
+            if (gpa >= region.guestBase() && gpa < region.end()) {
+                return (int) ((gpa - region.guestBase()) % windowSize);
+            }
+        }
+        throw new GuestMemoryException(String.format("guest address 0x%x is outside guest RAM", gpa));
+    }
+
+    // Scalar accesses use the window's absolute getters: no view or array is allocated per access.
     private long readLe(long gpa, int size) {
-        ByteBuffer view = slice(gpa, size);
-        if (view == null) {
+        ByteBuffer win = windowFor(gpa, size);
+        if (win == null) {
             byte[] b = read(gpa, size);
             long v = 0;
             for (int i = size - 1; i >= 0; i--) {
@@ -170,20 +188,32 @@ public abstract class GuestMemory implements AutoCloseable {
             }
             return v;
         }
+        int pos = posIn(gpa);
         return switch (size) {
-            case 1 -> view.get(0) & 0xffL;
-            case 2 -> view.getShort(0) & 0xffffL;
-            case 4 -> view.getInt(0) & 0xffffffffL;
-            default -> view.getLong(0);
+            case 1 -> win.get(pos) & 0xffL;
+            case 2 -> win.getShort(pos) & 0xffffL;
+            case 4 -> win.getInt(pos) & 0xffffffffL;
+            default -> win.getLong(pos);
         };
     }
 
     private void writeLe(long gpa, int size, long value) {
-        byte[] b = new byte[size];
-        for (int i = 0; i < size; i++) {
-            b[i] = (byte) (value >>> (8 * i));
+        ByteBuffer win = windowFor(gpa, size);
+        if (win == null) {
+            byte[] b = new byte[size];
+            for (int i = 0; i < size; i++) {
+                b[i] = (byte) (value >>> (8 * i));
+            }
+            write(gpa, b, 0, size);
+            return;
         }
-        write(gpa, b, 0, size);
+        int pos = posIn(gpa);
+        switch (size) {
+            case 1 -> win.put(pos, (byte) value);
+            case 2 -> win.putShort(pos, (short) value);
+            case 4 -> win.putInt(pos, (int) value);
+            default -> win.putLong(pos, value);
+        }
     }
 
     public final int read8(long gpa) {

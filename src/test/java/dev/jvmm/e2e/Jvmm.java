@@ -1,0 +1,95 @@
+package dev.jvmm.e2e;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs the packaged jvmm as a user would, in its own process, and captures what it prints. */
+final class Jvmm {
+    record Result(int status, String out, String err, long millis) {
+        String all() {
+            return out + err;
+        }
+    }
+
+    private Jvmm() {}
+
+    static Path jar() {
+        Path jar = Path.of(System.getProperty("jvmm.jar", "target/jvmm.jar"));
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("packaged jar missing: " + jar + " (run mvn verify)");
+        }
+        return jar;
+    }
+
+    static Result run(long timeoutSeconds, String... args) throws IOException, InterruptedException {
+        List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", jar().toString()));
+        argv.addAll(List.of(args));
+        Path out = Files.createTempFile("jvmm-out", ".txt");
+        Path err = Files.createTempFile("jvmm-err", ".txt");
+        try {
+            long start = System.nanoTime();
+            Process p = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.PIPE)
+                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            p.getOutputStream().close();
+            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+                p.waitFor();
+                throw new AssertionError("jvmm " + String.join(" ", args) + " did not finish in " + timeoutSeconds
+                        + " s; output:\n" + Files.readString(out, StandardCharsets.ISO_8859_1)
+                        + Files.readString(err, StandardCharsets.ISO_8859_1));
+            }
+            long ms = (System.nanoTime() - start) / 1_000_000;
+            return new Result(p.exitValue(), Files.readString(out, StandardCharsets.ISO_8859_1),
+                    Files.readString(err, StandardCharsets.ISO_8859_1), ms);
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
+    /** jvmm kernel build's two lines. */
+    static Path[] kernel() throws IOException, InterruptedException {
+        Result r = run(3600, "kernel", "build");
+        if (r.status() != 0) {
+            throw new AssertionError("kernel build failed: " + r.all());
+        }
+        Path vmlinux = null;
+        Path bzImage = null;
+        for (String line : r.out().split("\n")) {
+            if (line.startsWith("vmlinux ")) {
+                vmlinux = Path.of(line.substring(8).trim());
+            } else if (line.startsWith("bzImage ")) {
+                bzImage = Path.of(line.substring(8).trim());
+            }
+        }
+        return new Path[] {vmlinux, bzImage};
+    }
+
+    /** A busybox initramfs whose /init is {@code script}, built with jvmm initramfs. */
+    static Path initramfs(Path dir, String name, String script) throws IOException, InterruptedException {
+        Path init = dir.resolve(name + ".sh");
+        Files.writeString(init, script);
+        Path out = dir.resolve(name + ".cpio.gz");
+        Result r = run(120, "initramfs", "--init", init.toString(), "--out", out.toString());
+        if (r.status() != 0) {
+            throw new AssertionError("initramfs failed: " + r.all());
+        }
+        return out;
+    }
+
+    /** The start of a test init: mounts, so that /dev/mem and /proc work. */
+    static final String INIT_PRELUDE = """
+            #!/bin/sh
+            /bin/busybox --install -s /bin
+            mount -t proc proc /proc
+            mount -t sysfs sysfs /sys
+            mount -t devtmpfs devtmpfs /dev
+            """;
+}
