@@ -22,6 +22,9 @@ final class SelftestCommand implements Callable<Integer> {
     @Option(names = "--lab", defaultValue = "auto", description = "auto (when there is no /dev/kvm), always, never")
     LabMode lab;
 
+    @Option(names = "--show-cpuid", description = "also list the CPUID leaves KVM offers guests")
+    boolean showCpuid;
+
     @Override
     public Integer call() throws Exception {
         boolean noKvm = !Files.exists(Path.of(KvmSystem.DEFAULT_PATH));
@@ -29,7 +32,7 @@ final class SelftestCommand implements Callable<Integer> {
             if (lab == LabMode.auto) {
                 System.err.println("jvmm: no /dev/kvm here; running the self-test in the nested lab");
             }
-            return Guest.lab(System.err).run(new Lab.Request(List.of("selftest", "--lab=never"), Map.of(), 64, 2, 600, false),
+            return Guest.lab(System.err).run(new Lab.Request(showCpuid ? List.of("selftest", "--lab=never", "--show-cpuid") : List.of("selftest", "--lab=never"), Map.of(), 64, 2, 600, false),
                     System.in, new FileOutputStream(FileDescriptor.out));
         }
         int failed = 0;
@@ -43,6 +46,12 @@ final class SelftestCommand implements Callable<Integer> {
             }
             System.out.printf("selftest: %d passed, %d failed%n", checks.size() - failed, failed);
             System.out.println("cpuid intercepted: " + TinyGuests.cpuidIsVirtualized(kvm));
+            if (showCpuid) {
+                for (var e : kvm.supportedCpuid().entries()) {
+                    System.out.printf("cpuid 0x%08x.%d flags %d: eax %08x ebx %08x ecx %08x edx %08x%n", e.function,
+                            e.index, e.flags, e.eax, e.ebx, e.ecx, e.edx);
+                }
+            }
         }
         return failed == 0 ? 0 : ExitCodes.INTERNAL_ERROR;
     }

@@ -288,6 +288,9 @@ public final class Lab {
     private int boot(List<String> qemuArgv, Request req, InputStream stdin, OutputStream stdout)
             throws IOException, InterruptedException {
         Process qemu = new ProcessBuilder(qemuArgv).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        // If jvmm itself is killed, QEMU must not outlive it.
+        Thread reaper = new Thread(qemu::destroyForcibly, "lab-reaper");
+        Runtime.getRuntime().addShutdownHook(reaper);
         LabMarkers console = new LabMarkers(stdout);
         boolean[] userQuit = new boolean[1];
         Thread pumpOut = new Thread(() -> {
@@ -334,6 +337,11 @@ public final class Lab {
             input.stopAndJoin();
             if (qemu.isAlive()) {
                 qemu.destroyForcibly();
+            }
+            try {
+                Runtime.getRuntime().removeShutdownHook(reaper);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is already running
             }
             try {
                 toQemu.close();

@@ -9,9 +9,15 @@ import java.io.IOException;
  */
 public final class Terminal implements AutoCloseable {
     private final String saved;
+    private final Thread restoreOnExit;
 
     private Terminal(String saved) {
         this.saved = saved;
+        // A signal that ends the JVM (SIGTERM, SIGHUP) must not leave the user's terminal raw.
+        this.restoreOnExit = saved == null ? null : new Thread(() -> stty(saved), "terminal-restore");
+        if (restoreOnExit != null) {
+            Runtime.getRuntime().addShutdownHook(restoreOnExit);
+        }
     }
 
     /** True when stdin is a terminal (System.console() is non-null only then on Java 17). */
@@ -53,6 +59,11 @@ public final class Terminal implements AutoCloseable {
     public void close() {
         if (saved != null) {
             stty(saved);
+            try {
+                Runtime.getRuntime().removeShutdownHook(restoreOnExit);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is already running
+            }
         }
     }
 }
