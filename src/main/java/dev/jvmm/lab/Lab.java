@@ -287,7 +287,9 @@ public final class Lab {
 
     private int boot(List<String> qemuArgv, Request req, InputStream stdin, OutputStream stdout)
             throws IOException, InterruptedException {
-        Process qemu = new ProcessBuilder(qemuArgv).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        // QEMU's own messages are kept aside and shown only when the lab fails.
+        Path qemuLog = Files.createTempFile("jvmm-qemu", ".log");
+        Process qemu = new ProcessBuilder(qemuArgv).redirectError(qemuLog.toFile()).start();
         // If jvmm itself is killed, QEMU must not outlive it.
         Thread reaper = new Thread(qemu::destroyForcibly, "lab-reaper");
         Runtime.getRuntime().addShutdownHook(reaper);
@@ -330,6 +332,7 @@ public final class Lab {
                 qemu.destroyForcibly();
                 qemu.waitFor();
                 pumpOut.join(2000);
+                Files.deleteIfExists(qemuLog);
                 return ExitCodes.TIMEOUT;
             }
             pumpOut.join(5000);
@@ -349,6 +352,8 @@ public final class Lab {
                 // already closed
             }
         }
+        String qemuMessages = Files.readString(qemuLog).trim();
+        Files.deleteIfExists(qemuLog);
         if (userQuit[0]) {
             return ExitCodes.USER_QUIT;
         }
@@ -357,7 +362,8 @@ public final class Lab {
             return ExitCodes.INTERNAL_ERROR;
         }
         if (console.exitStatus() == null) {
-            log.println("\r\njvmm: the lab ended (QEMU status " + qemu.exitValue() + ") without reporting jvmm's status");
+            log.println("\r\njvmm: the lab ended (QEMU status " + qemu.exitValue() + ") without reporting jvmm's status"
+                    + (qemuMessages.isEmpty() ? "" : "; QEMU said: " + qemuMessages));
             return ExitCodes.INTERNAL_ERROR;
         }
         return console.exitStatus();

@@ -1,0 +1,89 @@
+package dev.jvmm.boot.ab;
+
+/**
+ * Bottlerocket's signpost rules for the two BOOT partitions (bottlerocket-os/bottlerocket,
+ * sources/updater/signpost). A slot "will boot" when it has priority and tries left, or is
+ * successful; A wins ties.
+ *
+ * <p>On a running host signpost knows the active slot from the mounted root. jvmm works on
+ * images at rest, so the active slot is the successful slot with the highest priority (A on
+ * ties), else the slot the bootloader would pick, else A.
+ */
+public final class Signpost {
+    /** The two slots, A first. */
+    public record State(Slot a, Slot b) {
+        public Slot active() {
+            boolean aOk = a.attrs().successful();
+            boolean bOk = b.attrs().successful();
+            if (aOk && bOk) {
+                return b.attrs().priority() > a.attrs().priority() ? b : a;
+            }
+            if (aOk || bOk) {
+                return aOk ? a : b;
+            }
+            return Gptprio.next(java.util.List.of(a, b)).orElse(a);
+        }
+
+        public Slot inactive() {
+            return active() == a ? b : a;
+        }
+
+        /** The slot the bootloader boots next, if any. */
+        public java.util.Optional<Slot> next() {
+            return Gptprio.next(java.util.List.of(a, b));
+        }
+
+        State with(Slot s) {
+            return s.name().equals(a.name()) ? new State(s, b) : new State(a, s);
+        }
+    }
+
+    private Signpost() {}
+
+    public static boolean willBoot(AbAttributes x) {
+        return (x.priority() > 0 && x.triesLeft() > 0) || x.successful();
+    }
+
+    public static State markSuccessfulBoot(State s) {
+        Slot act = s.active();
+        return s.with(act.with(act.attrs().withSuccessful(true)));
+    }
+
+    public static State clearInactive(State s) {
+        return s.with(s.inactive().with(AbAttributes.ZERO));
+    }
+
+    public static State markInactiveValid(State s) {
+        Slot in = s.inactive();
+        return s.with(in.with(in.attrs().withTries(1)));
+    }
+
+    public static State upgradeToInactive(State s) throws AbException {
+        Slot act = s.active();
+        Slot in = s.inactive();
+        AbAttributes i = in.attrs();
+        if (i.priority() != 0 || i.successful() || i.triesLeft() == 0) {
+            throw new AbException("inactive slot " + in.name() + " is not a valid upgrade target (" + i
+                    + "); it must be cleared, written and marked valid first");
+        }
+        State t = s.with(in.with(i.withPriority(2).withSuccessful(false)));
+        return t.with(act.with(act.attrs().withPriority(1)));
+    }
+
+    public static State cancelUpgrade(State s) {
+        Slot act = s.active();
+        Slot in = s.inactive();
+        State t = s.with(in.with(in.attrs().withPriority(0)));
+        return t.with(act.with(act.attrs().withPriority(2)));
+    }
+
+    public static State rollbackToInactive(State s) throws AbException {
+        Slot act = s.active();
+        Slot in = s.inactive();
+        if (!willBoot(in.attrs())) {
+            throw new AbException("cannot roll back: inactive slot " + in.name() + " would not boot (" + in.attrs() + ")");
+        }
+        State t = s.with(in.with(in.attrs().withPriority(2)));
+        return t.with(act.with(act.attrs().withPriority(1)));
+    }
+}
