@@ -6,26 +6,39 @@ package dev.jvmm.boot.ab;
  * successful; A wins ties.
  *
  * <p>On a running host signpost knows the active slot from the mounted root. jvmm works on
- * images at rest, so the active slot is the successful slot with the highest priority (A on
- * ties), else the slot the bootloader would pick, else A.
+ * images at rest, so the caller names the active slot, or takes {@link State#atRest}'s guess:
+ * the successful slot with the highest priority (A on ties), else the slot the bootloader
+ * would pick, else A.
  */
 public final class Signpost {
-    /** The two slots, A first. */
-    public record State(Slot a, Slot b) {
-        public Slot active() {
+    /** The two slots, A first, and which of them is running ("A" or "B"). */
+    public record State(Slot a, Slot b, String activeName) {
+        public State {
+            if (!activeName.equals(a.name()) && !activeName.equals(b.name())) {
+                throw new IllegalArgumentException("active slot must be " + a.name() + " or " + b.name());
+            }
+        }
+
+        public static State atRest(Slot a, Slot b) {
             boolean aOk = a.attrs().successful();
             boolean bOk = b.attrs().successful();
+            Slot active;
             if (aOk && bOk) {
-                return b.attrs().priority() > a.attrs().priority() ? b : a;
+                active = b.attrs().priority() > a.attrs().priority() ? b : a;
+            } else if (aOk || bOk) {
+                active = aOk ? a : b;
+            } else {
+                active = Gptprio.next(java.util.List.of(a, b)).orElse(a);
             }
-            if (aOk || bOk) {
-                return aOk ? a : b;
-            }
-            return Gptprio.next(java.util.List.of(a, b)).orElse(a);
+            return new State(a, b, active.name());
+        }
+
+        public Slot active() {
+            return activeName.equals(a.name()) ? a : b;
         }
 
         public Slot inactive() {
-            return active() == a ? b : a;
+            return activeName.equals(a.name()) ? b : a;
         }
 
         /** The slot the bootloader boots next, if any. */
@@ -34,7 +47,7 @@ public final class Signpost {
         }
 
         State with(Slot s) {
-            return s.name().equals(a.name()) ? new State(s, b) : new State(a, s);
+            return s.name().equals(a.name()) ? new State(s, b, activeName) : new State(a, s, activeName);
         }
     }
 

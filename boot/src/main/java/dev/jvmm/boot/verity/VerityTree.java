@@ -51,14 +51,17 @@ public final class VerityTree {
 
     private VerityTree() {}
 
-    /** Hash blocks per level, level 0 (over the data) first. */
+    /**
+     * Hash blocks per level, level 0 (over the data) first. Levels are added while more than
+     * one block remains, so a single data block has no tree: its own hash is the root.
+     */
     static List<Long> levelSizes(long dataBlocks) {
         List<Long> sizes = new ArrayList<>();
         long n = dataBlocks;
-        do {
+        while (n > 1) {
             n = (n + PER_BLOCK - 1) / PER_BLOCK;
             sizes.add(n);
-        } while (n > 1);
+        }
         return sizes;
     }
 
@@ -122,6 +125,9 @@ public final class VerityTree {
     static Tree compute(FileChannel ch, long dataOffset, long dataBlocks, byte[] salt) throws IOException {
         MessageDigest md = sha256();
         List<byte[]> levels = new ArrayList<>();
+        if (dataBlocks == 1) {
+            return new Tree(levels, Arrays.copyOf(dataDigests(ch, dataOffset, 1, salt), DIGEST));
+        }
         byte[] level = toBlocks(dataDigests(ch, dataOffset, dataBlocks, salt));
         levels.add(level);
         while (level.length > BLOCK) {
@@ -224,6 +230,13 @@ public final class VerityTree {
             pos += sizes.get(i) * BLOCK;
         }
         MessageDigest md = sha256();
+        byte[] digests = dataDigests(data, dataOffset, dataBlocks, sb.salt());
+        if (stored.isEmpty()) { // one data block: its hash is the root
+            if (!Arrays.equals(Arrays.copyOf(digests, DIGEST), rootHash)) {
+                throw new VerityException("data block 0 fails verity: its hash is not the root hash");
+            }
+            return;
+        }
         byte[] top = stored.get(stored.size() - 1);
         if (!Arrays.equals(hash(md, sb.salt(), top), rootHash)) {
             throw new VerityException("verity root hash mismatch: the tree's top block does not hash to the expected root");
@@ -238,7 +251,6 @@ public final class VerityTree {
                 }
             }
         }
-        byte[] digests = dataDigests(data, dataOffset, dataBlocks, sb.salt());
         byte[] level0 = stored.get(0);
         for (long i = 0; i < dataBlocks; i++) {
             int o = (int) (i * DIGEST);
