@@ -9,7 +9,7 @@ import java.io.PrintStream;
 /** The jvmm command line. */
 @Command(name = "jvmm", mixinStandardHelpOptions = true, version = "jvmm 0.1.0",
         description = "A KVM virtual machine monitor in Java that boots Linux guests and container-OS images.",
-        subcommands = {BootCommand.class, KernelCommand.class, InitramfsCommand.class, DoctorCommand.class,
+        subcommands = {BootCommand.class, ImageCommand.class, KernelCommand.class, InitramfsCommand.class, DoctorCommand.class,
                 SelftestCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", ExitCodes.HELP})
 public final class Main implements Runnable {
@@ -29,6 +29,10 @@ public final class Main implements Runnable {
             err.println("jvmm: " + msg.replace('\n', ' '));
             if (ex instanceof dev.jvmm.boot.KernelLoadException || ex instanceof IllegalArgumentException) {
                 return ExitCodes.USAGE;
+            }
+            if (ex instanceof dev.jvmm.boot.gpt.GptException || ex instanceof dev.jvmm.boot.verity.VerityException
+                    || ex instanceof dev.jvmm.boot.ab.AbException) {
+                return ExitCodes.CHECK_FAILED;
             }
             return ExitCodes.INTERNAL_ERROR;
         });

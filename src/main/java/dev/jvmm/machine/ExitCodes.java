@@ -10,6 +10,8 @@ public final class ExitCodes {
     private ExitCodes() {}
 
     public static final int POWER_OFF = 0;
+    /** An image check failed or an A/B rule refused the command (jvmm image ...). */
+    public static final int CHECK_FAILED = 1;
     /** Bad arguments, unreadable kernel or initrd: jvmm's own usage errors. */
     public static final int USAGE = 2;
     public static final int RESET = 64;

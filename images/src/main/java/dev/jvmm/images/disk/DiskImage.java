@@ -1,0 +1,296 @@
+package dev.jvmm.images.disk;
+
+import dev.jvmm.boot.ab.AbAttributes;
+import dev.jvmm.boot.ab.AbException;
+import dev.jvmm.boot.ab.Cgpt;
+import dev.jvmm.boot.ab.Gptprio;
+import dev.jvmm.boot.ab.Signpost;
+import dev.jvmm.boot.ab.Slot;
+import dev.jvmm.boot.gpt.Gpt;
+import dev.jvmm.boot.gpt.GptException;
+import dev.jvmm.boot.gpt.GptPartition;
+import dev.jvmm.boot.verity.VerityException;
+import dev.jvmm.boot.verity.VerityTree;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * An existing Bottlerocket- or COS-layout image: its GPT, its two slots and what each holds,
+ * and the host-side A/B operations. Every operation checks everything before it writes, so a
+ * refused or failed command leaves the image as it was; GPT changes write both copies.
+ */
+public final class DiskImage {
+    /** What one slot holds. {@code boot} is BOOT-x or KERN-x; {@code hash} is HASH-x (absent for COS). */
+    public record SlotInfo(String name, GptPartition boot, GptPartition root, GptPartition hash, AbAttributes attrs,
+                           boolean populated, String version, String rootHash, String salt, long dataBlocks,
+                           long hashOffsetInPartition, String cmdline) {}
+
+    private final Path file;
+    private final Gpt gpt;
+    private final Layout layout;
+    private final List<SlotInfo> slots;
+
+    private DiskImage(Path file, Gpt gpt, Layout layout, List<SlotInfo> slots) {
+        this.file = file;
+        this.gpt = gpt;
+        this.layout = layout;
+        this.slots = slots;
+    }
+
+    static final Pattern VERITY = Pattern.compile(
+            "verity 1 \\S+ \\S+ 4096 4096 (\\d+) (\\d+) sha256 ([0-9a-f]{64}) ([0-9a-f]+|-)");
+    static final Pattern BR_VERSION = Pattern.compile("menuentry \"jvmm container OS ([^\"]+)\"");
+
+    /** Opens and inspects an image (read-only); any GPT damage or a missing BOOT/KERN partition is an error. */
+    public static DiskImage open(Path file) throws IOException, GptException, InterruptedException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            Gpt gpt = Gpt.read(ch);
+            Layout layout;
+            if (gpt.partitions().stream().anyMatch(p -> p.type().equals(Layout.BR_BOOT))) {
+                layout = Layout.BOTTLEROCKET;
+            } else if (gpt.partitions().stream().anyMatch(p -> p.type().equals(Layout.CROS_KERNEL))) {
+                layout = Layout.COS;
+            } else {
+                throw new GptException("no BOOT or KERN partition: not a Bottlerocket- or COS-layout image");
+            }
+            List<SlotInfo> slots = new ArrayList<>();
+            for (String s : List.of("A", "B")) {
+                slots.add(layout == Layout.BOTTLEROCKET ? bottlerocketSlot(file, gpt, s) : cosSlot(ch, gpt, s));
+            }
+            return new DiskImage(file, gpt, layout, slots);
+        }
+    }
+
+    private static GptPartition need(Gpt gpt, String name) throws GptException {
+        return gpt.byName(name).orElseThrow(() -> new GptException("partition " + name + " is missing"));
+    }
+
+    private static SlotInfo bottlerocketSlot(Path file, Gpt gpt, String s) throws GptException, IOException, InterruptedException {
+        GptPartition boot = need(gpt, "BOTTLEROCKET-BOOT-" + s);
+        GptPartition root = need(gpt, "BOTTLEROCKET-ROOT-" + s);
+        GptPartition hash = need(gpt, "BOTTLEROCKET-HASH-" + s);
+        if (root.number() != boot.number() + 1 || hash.number() != boot.number() + 2) {
+            throw new GptException("ROOT-" + s + " and HASH-" + s + " must follow BOOT-" + s + " (PARTNROFF=1 and 2)");
+        }
+        String cfg = Filesystems.readExt4(file, boot.offsetBytes(), "/grub/grub.cfg");
+        AbAttributes attrs = AbAttributes.of(boot.attributes());
+        Matcher m = cfg == null ? null : VERITY.matcher(cfg);
+        if (m == null || !m.find()) {
+            return new SlotInfo(s, boot, root, hash, attrs, false, null, null, null, 0, 0, null);
+        }
+        Matcher v = BR_VERSION.matcher(cfg);
+        String cmdline = cfg.lines().filter(l -> l.trim().startsWith("linux ")).findFirst().orElse("").trim();
+        return new SlotInfo(s, boot, root, hash, attrs, true, v.find() ? v.group(1) : "unknown", m.group(3), m.group(4),
+                Long.parseLong(m.group(1)), 0, cmdline);
+    }
+
+    private static SlotInfo cosSlot(FileChannel ch, Gpt gpt, String s) throws GptException, IOException {
+        GptPartition kern = need(gpt, "KERN-" + s);
+        GptPartition root = need(gpt, "ROOT-" + s);
+        if (root.number() != kern.number() + 1) {
+            throw new GptException("ROOT-" + s + " must follow KERN-" + s);
+        }
+        AbAttributes attrs = AbAttributes.of(kern.attributes());
+        KernelPartition kp = KernelPartition.read(ch, kern.offsetBytes(), kern.sizeBytes());
+        Matcher m = kp == null ? null : VERITY.matcher(kp.cmdline());
+        if (m == null || !m.find()) {
+            return new SlotInfo(s, kern, root, null, attrs, false, null, null, null, 0, 0, null);
+        }
+        long blocks = Long.parseLong(m.group(1));
+        long hashStart = Long.parseLong(m.group(2));
+        return new SlotInfo(s, kern, root, null, attrs, true, kp.version(), m.group(3), m.group(4), blocks,
+                (hashStart - 1) * VerityTree.BLOCK, kp.cmdline());
+    }
+
+    public Layout layout() {
+        return layout;
+    }
+
+    public Gpt gpt() {
+        return gpt;
+    }
+
+    public List<SlotInfo> slots() {
+        return slots;
+    }
+
+    public SlotInfo slot(String name) {
+        return slots.stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    List<Slot> abSlots() {
+        return slots.stream().map(s -> new Slot(s.name(), s.boot().number(), s.attrs())).toList();
+    }
+
+    /** The slot that boots next and the rule that chose it. */
+    public record NextBoot(Optional<String> slot, String why) {}
+
+    public NextBoot nextBoot() {
+        List<Slot> ab = abSlots();
+        if (layout == Layout.BOTTLEROCKET) {
+            Optional<Slot> n = Gptprio.next(ab);
+            return new NextBoot(n.map(Slot::name), n.map(s -> "gptprio: highest priority (" + s.attrs().priority()
+                    + ") among slots with tries left or marked successful" + (s.attrs().triesLeft() > 0
+                    ? "; booting it uses one of its " + s.attrs().triesLeft() + " tries" : ""))
+                    .orElse("gptprio: no slot has priority with tries left or success"));
+        }
+        Optional<Slot> n = Cgpt.next(ab);
+        return new NextBoot(n.map(Slot::name), n.map(s -> "cgpt: highest-priority kernel (" + s.attrs().priority()
+                + ") that is successful or has tries left").orElse("cgpt: no bootable kernel"));
+    }
+
+    /** The running slot as an image at rest shows it (see {@link Signpost.State#atRest}). */
+    public String activeSlot() {
+        List<Slot> ab = abSlots();
+        return Signpost.State.atRest(ab.get(0), ab.get(1)).activeName();
+    }
+
+    // ------------------------------------------------------------------ verification
+
+    /** Checks one populated slot's dm-verity tree against its root hash; throws naming the block. */
+    public void verifySlot(SlotInfo s) throws IOException, VerityException {
+        if (!s.populated()) {
+            return;
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long dataBytes = s.dataBlocks() * VerityTree.BLOCK;
+            if (dataBytes > s.root().sizeBytes()) {
+                throw new VerityException("slot " + s.name() + ": verity covers " + dataBytes + " bytes but ROOT-"
+                        + s.name() + " has " + s.root().sizeBytes());
+            }
+            GptPartition hashPart = s.hash() != null ? s.hash() : s.root();
+            long hashOffset = hashPart.offsetBytes() + s.hashOffsetInPartition();
+            long need = new VerityTree.Params(s.dataBlocks(), null, null, null).hashAreaBytes();
+            if (s.hashOffsetInPartition() + need > hashPart.sizeBytes()) {
+                throw new VerityException("slot " + s.name() + ": hash partition too small (" + hashPart.sizeBytes()
+                        + " bytes) for a tree of " + need + " bytes");
+            }
+            // Read-only windows onto the partitions, so the checks cannot stray outside them.
+            try (FileChannel data = new PartitionChannel(ch, s.root().offsetBytes(), s.root().sizeBytes());
+                 FileChannel hash = new PartitionChannel(ch, hashPart.offsetBytes(), hashPart.sizeBytes())) {
+                VerityTree.verify(data, 0, hash, s.hashOffsetInPartition(), HexFormat.of().parseHex(s.rootHash()));
+            } catch (VerityException e) {
+                throw new VerityException("slot " + s.name() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ A/B operations
+
+    private void writeAttributes(List<Slot> updated) throws IOException, GptException {
+        Gpt g = gpt;
+        for (Slot s : updated) {
+            GptPartition p = g.byNumber(s.partitionNumber()).orElseThrow();
+            g = g.with(p.withAttributes(s.attrs().applyTo(p.attributes())));
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            g.write(ch);
+        }
+    }
+
+    private Signpost.State signpost(String active) {
+        List<Slot> ab = abSlots();
+        return active == null ? Signpost.State.atRest(ab.get(0), ab.get(1)) : new Signpost.State(ab.get(0), ab.get(1), active);
+    }
+
+    private static List<Slot> both(Signpost.State s) {
+        return List.of(s.a(), s.b());
+    }
+
+    private String inactiveOf(String active) {
+        return (active == null ? activeSlot() : active).equals("A") ? "B" : "A";
+    }
+
+    public void markSuccessful(String active) throws IOException, GptException {
+        if (layout == Layout.BOTTLEROCKET) {
+            writeAttributes(both(Signpost.markSuccessfulBoot(signpost(active))));
+        } else {
+            String a = active == null ? activeSlot() : active;
+            writeAttributes(Cgpt.markSuccessful(abSlots(), slot(a).boot().number()));
+        }
+    }
+
+    public void rollback(String active) throws IOException, GptException, AbException {
+        if (layout == Layout.BOTTLEROCKET) {
+            writeAttributes(both(Signpost.rollbackToInactive(signpost(active))));
+        } else {
+            writeAttributes(Cgpt.rollback(abSlots(), slot(inactiveOf(active)).boot().number()));
+        }
+    }
+
+    public void cancelUpgrade(String active) throws IOException, GptException {
+        if (layout == Layout.BOTTLEROCKET) {
+            writeAttributes(both(Signpost.cancelUpgrade(signpost(active))));
+        } else {
+            writeAttributes(Cgpt.cancelUpgrade(abSlots(), slot(inactiveOf(active)).boot().number()));
+        }
+    }
+
+    /**
+     * Writes the inactive slot from {@code source}'s active slot, then follows the update
+     * sequence: signpost's clear-inactive, write, mark-inactive-valid, upgrade-to-inactive
+     * (Bottlerocket), or cgpt's priority 0, write, tries and prioritize (COS).
+     */
+    public void upgradeFrom(DiskImage source, String active, int tries) throws IOException, GptException, AbException,
+            VerityException, InterruptedException {
+        if (source.layout != layout) {
+            throw new AbException("cannot upgrade a " + layout.cliName() + " image from a " + source.layout.cliName() + " image");
+        }
+        SlotInfo from = source.slot(source.activeSlot());
+        if (!from.populated()) {
+            throw new AbException("the new image's active slot " + from.name() + " holds no OS");
+        }
+        source.verifySlot(from);
+        String act = active == null ? activeSlot() : active;
+        SlotInfo to = slot(act.equals("A") ? "B" : "A");
+        List<GptPartition[]> copies = new ArrayList<>();
+        copies.add(new GptPartition[] {from.boot(), to.boot()});
+        copies.add(new GptPartition[] {from.root(), to.root()});
+        if (from.hash() != null) {
+            copies.add(new GptPartition[] {from.hash(), to.hash()});
+        }
+        for (GptPartition[] c : copies) {
+            if (c[0].sizeBytes() > c[1].sizeBytes()) {
+                throw new AbException("the new image's " + c[0].name() + " (" + c[0].sizeBytes() + " bytes) does not fit "
+                        + c[1].name() + " (" + c[1].sizeBytes() + " bytes)");
+            }
+        }
+        // Everything is checked; from here on the image changes. First make the slot unbootable.
+        List<Slot> ab = abSlots();
+        if (layout == Layout.BOTTLEROCKET) {
+            writeAttributes(both(Signpost.clearInactive(new Signpost.State(ab.get(0), ab.get(1), act))));
+        } else {
+            writeAttributes(Cgpt.cancelUpgrade(ab, to.boot().number()));
+        }
+        try (FileChannel src = FileChannel.open(source.file, StandardOpenOption.READ);
+             FileChannel dst = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            for (GptPartition[] c : copies) {
+                long n = 0;
+                while (n < c[0].sizeBytes()) {
+                    n += src.transferTo(c[0].offsetBytes() + n, c[0].sizeBytes() - n, dst.position(c[1].offsetBytes() + n));
+                }
+            }
+            dst.force(false);
+        }
+        DiskImage written = open(file);
+        written.verifySlot(written.slot(to.name()));
+        List<Slot> now = written.abSlots();
+        if (layout == Layout.BOTTLEROCKET) {
+            Signpost.State s = new Signpost.State(now.get(0), now.get(1), act);
+            s = Signpost.markInactiveValid(s);
+            s = Signpost.upgradeToInactive(s);
+            written.writeAttributes(both(s));
+        } else {
+            written.writeAttributes(Cgpt.markForUpgrade(now, to.boot().number(), tries));
+        }
+    }
+}

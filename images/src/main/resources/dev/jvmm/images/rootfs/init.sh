@@ -1,0 +1,32 @@
+#!/bin/sh
+# jvmm container OS init (@LAYOUT@ layout, version @VERSION@). The root file system is read-only
+# (dm-verity); writable state lives on @DATA_LABEL@ at @DATA_MOUNT@, /etc is a tmpfs overlay.
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /dev/pts 2>/dev/null; mount -t devpts devpts /dev/pts 2>/dev/null
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t tmpfs tmpfs /tmp
+mkdir -p /run/etc/upper /run/etc/work
+mount -t overlay overlay -o lowerdir=/etc,upperdir=/run/etc/upper,workdir=/run/etc/work /etc
+if mount -t ext4 LABEL=@DATA_LABEL@ @DATA_MOUNT@ 2>/dev/null; then
+  echo "jvmm-os: @DATA_MOUNT@ on @DATA_LABEL@ (writable)"
+  date > @DATA_MOUNT@/last-boot 2>/dev/null
+else
+  echo "jvmm-os: @DATA_LABEL@ not found; @DATA_MOUNT@ is not persistent"
+  mount -t tmpfs tmpfs @DATA_MOUNT@
+fi
+hostname jvmm-os
+/usr/bin/jvmm-agent &
+# One container: its own mount, PID, UTS and network namespaces, with its root from the image.
+unshare --mount --pid --uts --net --fork --mount-proc=/containers/hello/proc \
+  chroot /containers/hello /bin/sh -c 'hostname hello; echo "container: $(hostname), pid $$, $(ls /proc | grep -c "^[0-9]") process(es)"'
+. /etc/os-release
+echo "jvmm-os: $PRETTY_NAME ready (slot $(sed -n 's/.*jvmm.slot=\([AB]\).*/\1/p' /proc/cmdline))"
+devmem 0xc0000000 8 123
+case " $(cat /proc/cmdline) " in
+  *" jvmm.exit_when_ready=1 "*) devmem 0xc0000010 8 0 ;;
+esac
+setsid cttyhack sh -l
+poweroff -f
