@@ -37,6 +37,14 @@ public final class Lz4 {
 
     /** Decompresses every frame of {@code in}; a damaged frame is an error naming the file. */
     public static void decompress(Path in, Path out) throws IOException {
+        try (InputStream head = Files.newInputStream(in)) {
+            byte[] h = head.readNBytes(5);
+            // FLG bit 5: block independence. lz4-java reads only independent blocks.
+            if (h.length == 5 && (h[4] & 0x20) == 0) {
+                throw new IOException(in + " uses linked LZ4 blocks (lz4 -BD), which jvmm does not read; "
+                        + "recompress it without -BD");
+            }
+        }
         try (InputStream i = new LZ4FrameInputStream(Files.newInputStream(in));
              OutputStream o = Files.newOutputStream(out)) {
             i.transferTo(o);
