@@ -87,16 +87,7 @@ class ImageIT {
     }
 
     static Path extract(Path img, GptPartition p, String name) throws Exception {
-        Path out = tmp.resolve(name);
-        try (FileChannel in = FileChannel.open(img, StandardOpenOption.READ);
-             FileChannel o = FileChannel.open(out, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                     StandardOpenOption.TRUNCATE_EXISTING)) {
-            long n = 0;
-            while (n < p.sizeBytes()) {
-                n += in.transferTo(p.offsetBytes() + n, p.sizeBytes() - n, o);
-            }
-        }
-        return out;
+        return Jvmm.extract(img, p, tmp.resolve(name));
     }
 
     @BeforeAll

@@ -92,4 +92,17 @@ final class Jvmm {
             mount -t sysfs sysfs /sys
             mount -t devtmpfs devtmpfs /dev
             """;
+
+    /** Copies one partition of a disk image out to {@code out}. */
+    static Path extract(Path img, dev.jvmm.boot.gpt.GptPartition p, Path out) throws IOException {
+        try (java.nio.channels.FileChannel in = java.nio.channels.FileChannel.open(img, java.nio.file.StandardOpenOption.READ);
+             java.nio.channels.FileChannel o = java.nio.channels.FileChannel.open(out, java.nio.file.StandardOpenOption.CREATE,
+                     java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+            long n = 0;
+            while (n < p.sizeBytes()) {
+                n += in.transferTo(p.offsetBytes() + n, p.sizeBytes() - n, o);
+            }
+        }
+        return out;
+    }
 }

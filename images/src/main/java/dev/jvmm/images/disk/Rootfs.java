@@ -97,7 +97,7 @@ public final class Rootfs {
         Files.createDirectories(c.resolve("bin"));
         Files.copy(Path.of("/bin/busybox"), c.resolve("bin/busybox"), StandardCopyOption.REPLACE_EXISTING);
         exec(c.resolve("bin/busybox"));
-        for (String a : List.of("sh", "hostname", "ls", "grep", "echo", "cat", "ps")) {
+        for (String a : List.of("sh", "mount", "hostname", "ls", "grep", "echo", "cat", "ps")) {
             Files.createSymbolicLink(c.resolve("bin/" + a), Path.of("busybox"));
         }
     }
