@@ -24,7 +24,14 @@ final class DoctorCommand implements Callable<Integer> {
             new Tool("/usr/bin/bc", "bc", "building the guest kernel"),
             new Tool("/usr/include/libelf.h", "libelf-dev", "building the guest kernel"),
             new Tool("/usr/include/openssl/ssl.h", "libssl-dev", "building the guest kernel"),
-            new Tool("/usr/bin/iasl", "acpica-tools", "tests: ACPI table disassembly"));
+            new Tool("/usr/sbin/mkfs.ext4", "e2fsprogs", "jvmm image build (BOOT and data file systems)"),
+            new Tool("/usr/bin/mkfs.erofs", "erofs-utils", "jvmm image build (read-only root)"),
+            new Tool("/usr/lib/x86_64-linux-gnu/libc.a", "libc6-dev", "jvmm image build (static vsock agent)"),
+            new Tool("/usr/bin/iasl", "acpica-tools", "tests: ACPI table disassembly"),
+            new Tool("/usr/sbin/sgdisk", "gdisk", "tests: GPT checks"),
+            new Tool("/usr/bin/cgpt", "cgpt", "tests: ChromeOS attribute checks"),
+            new Tool("/usr/sbin/veritysetup", "cryptsetup-bin", "tests: dm-verity checks"),
+            new Tool("/usr/bin/lz4", "lz4", "tests: LZ4 frames"));
 
     @Override
     public Integer call() throws Exception {
