@@ -237,54 +237,46 @@ final class ImageCommand implements Runnable {
         }
     }
 
-    @Command(name = "rollback", mixinStandardHelpOptions = true, description = "Boot the inactive slot next (it must be bootable).")
-    static final class Rollback implements Callable<Integer> {
+    /** A command that changes one image's A/B state, relative to its running slot. */
+    abstract static class SlotCommand implements Callable<Integer> {
         @Parameters(paramLabel = "FILE")
         Path file;
 
         @Option(names = "--active", paramLabel = "A|B", description = "the running slot (default: as the image at rest shows)")
         String active;
 
+        abstract void apply(DiskImage image, String activeSlot) throws Exception;
+
         @Override
         public Integer call() throws Exception {
             try (Opened o = new Opened(file, true)) {
-                o.image.rollback(slotOption(active));
+                apply(o.image, slotOption(active));
             }
             return 0;
+        }
+    }
+
+    @Command(name = "rollback", mixinStandardHelpOptions = true, description = "Boot the inactive slot next (it must be bootable).")
+    static final class Rollback extends SlotCommand {
+        @Override
+        void apply(DiskImage image, String activeSlot) throws Exception {
+            image.rollback(activeSlot);
         }
     }
 
     @Command(name = "cancel-upgrade", mixinStandardHelpOptions = true, description = "Abandon a pending upgrade: the active slot boots next.")
-    static final class CancelUpgrade implements Callable<Integer> {
-        @Parameters(paramLabel = "FILE")
-        Path file;
-
-        @Option(names = "--active", paramLabel = "A|B", description = "the running slot (default: as the image at rest shows)")
-        String active;
-
+    static final class CancelUpgrade extends SlotCommand {
         @Override
-        public Integer call() throws Exception {
-            try (Opened o = new Opened(file, true)) {
-                o.image.cancelUpgrade(slotOption(active));
-            }
-            return 0;
+        void apply(DiskImage image, String activeSlot) throws Exception {
+            image.cancelUpgrade(activeSlot);
         }
     }
 
     @Command(name = "mark-successful", mixinStandardHelpOptions = true, description = "Mark the running slot's boot successful.")
-    static final class MarkSuccessful implements Callable<Integer> {
-        @Parameters(paramLabel = "FILE")
-        Path file;
-
-        @Option(names = "--active", paramLabel = "A|B", description = "the running slot (default: as the image at rest shows)")
-        String active;
-
+    static final class MarkSuccessful extends SlotCommand {
         @Override
-        public Integer call() throws Exception {
-            try (Opened o = new Opened(file, true)) {
-                o.image.markSuccessful(slotOption(active));
-            }
-            return 0;
+        void apply(DiskImage image, String activeSlot) throws Exception {
+            image.markSuccessful(activeSlot);
         }
     }
 }

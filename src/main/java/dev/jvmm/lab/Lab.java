@@ -60,13 +60,13 @@ public final class Lab {
         log.println("[jvmm] lab: fetching the L1 kernel " + pkg + " (Debian package)");
         Path tmp = Files.createTempDirectory("jvmm-l1");
         try {
-            run(tmp, "apt-get", "download", pkg);
+            HostTools.run(tmp, Map.of(), "apt-get", "download", pkg);
             Path deb;
             try (var s = Files.list(tmp)) {
                 deb = s.filter(p -> p.toString().endsWith(".deb")).findFirst()
                         .orElseThrow(() -> new IOException("apt-get download " + pkg + " produced no .deb"));
             }
-            run(tmp, "dpkg-deb", "-x", deb.toString(), tmp.resolve("x").toString());
+            HostTools.run(tmp, Map.of(), "dpkg-deb", "-x", deb.toString(), tmp.resolve("x").toString());
             Path staging = Files.createDirectories(Cache.dir("lab").resolve(pkg + ".partial"));
             Files.createDirectories(staging.resolve("modules"));
             try (var s = Files.walk(tmp.resolve("x"))) {
@@ -82,18 +82,18 @@ public final class Lab {
             if (!Files.exists(staging.resolve("vmlinuz")) || !Files.exists(staging.resolve("modules/kvm.ko"))) {
                 throw new IOException(pkg + " has no vmlinuz or kvm.ko");
             }
-            deleteTree(dir);
+            HostTools.deleteTree(dir);
             Files.move(staging, dir);
             return dir;
         } finally {
-            deleteTree(tmp);
+            HostTools.deleteTree(tmp);
         }
     }
 
     private String resolveL1Package() throws IOException, InterruptedException {
         String deps = HostTools.output("apt-cache", "depends", L1_META_PACKAGE);
         if ((deps == null || !deps.contains("Depends:")) && HostTools.isRoot()) {
-            run(Path.of("/tmp"), "apt-get", "update", "-q");
+            HostTools.run(Path.of("/tmp"), Map.of(), "apt-get", "update", "-q");
             deps = HostTools.output("apt-cache", "depends", L1_META_PACKAGE);
         }
         if (deps != null) {
@@ -120,11 +120,11 @@ public final class Lab {
         }
         log.println("[jvmm] lab: making a Java runtime for L1 with jlink");
         Path staging = Cache.dir("lab").resolve("jre-" + key + ".partial");
-        deleteTree(staging);
+        HostTools.deleteTree(staging);
         Files.createDirectories(staging.getParent());
-        run(Path.of("/tmp"), jlink.toString(), "--add-modules", JAVA_MODULES, "--strip-debug", "--no-man-pages",
+        HostTools.run(Path.of("/tmp"), Map.of(), jlink.toString(), "--add-modules", JAVA_MODULES, "--strip-debug", "--no-man-pages",
                 "--no-header-files", "--generate-cds-archive", "--output", staging.toString());
-        deleteTree(dir);
+        HostTools.deleteTree(dir);
         Files.move(staging, dir);
         return dir;
     }
@@ -381,26 +381,6 @@ public final class Lab {
 
         public Map<String, Path> map() {
             return files;
-        }
-    }
-
-    private static void run(Path dir, String... argv) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(argv).directory(dir.toFile()).redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (p.waitFor() != 0) {
-            throw new IOException(String.join(" ", argv) + " failed: " + out.trim());
-        }
-    }
-
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (var walk = Files.walk(p)) {
-            for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
         }
     }
 }

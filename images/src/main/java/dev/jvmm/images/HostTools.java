@@ -83,4 +83,32 @@ public final class HostTools {
             return null;
         }
     }
+
+    /** Runs a command in {@code dir} (null: here) with extra environment; returns its output, or throws with it. */
+    public static String run(Path dir, Map<String, String> env, String... argv) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
+        if (dir != null) {
+            pb.directory(dir.toFile());
+        }
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new IOException(argv[0] + " failed: " + out.trim().replace('\n', ' '));
+        }
+        return out;
+    }
+
+    /** Deletes a file or directory tree, symbolic links included but not followed. */
+    public static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (var walk = Files.walk(p)) {
+            for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(q);
+            }
+        }
+    }
 }

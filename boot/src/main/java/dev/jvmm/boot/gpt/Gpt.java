@@ -92,6 +92,11 @@ public final class Gpt {
         if (totalSectors < 2L * (2 + entryLbas(numEntries)) + 1) {
             throw new GptException("disk of " + totalSectors + " sectors is too small for a GPT");
         }
+        validatePartitions(firstUsableLba(), lastUsableLba());
+    }
+
+    /** Numbers unique and in range; each partition inside [firstUsable, lastUsable]; no overlaps. */
+    private void validatePartitions(long firstUsable, long lastUsable) throws GptException {
         List<GptPartition> byStart = partitions.stream().sorted(Comparator.comparingLong(GptPartition::firstLba)).toList();
         java.util.Set<Integer> numbers = new java.util.HashSet<>();
         for (int i = 0; i < byStart.size(); i++) {
@@ -102,9 +107,9 @@ public final class Gpt {
             if (p.firstLba() > p.lastLba()) {
                 throw new GptException("partition " + p.number() + " (" + p.name() + ") ends before it starts");
             }
-            if (p.firstLba() < firstUsableLba() || p.lastLba() > lastUsableLba()) {
+            if (p.firstLba() < firstUsable || p.lastLba() > lastUsable) {
                 throw new GptException(String.format("partition %d (%s) at LBA %d-%d lies outside the usable area %d-%d",
-                        p.number(), p.name(), p.firstLba(), p.lastLba(), firstUsableLba(), lastUsableLba()));
+                        p.number(), p.name(), p.firstLba(), p.lastLba(), firstUsable, lastUsable));
             }
             if (i > 0 && byStart.get(i - 1).lastLba() >= p.firstLba()) {
                 throw new GptException("partitions " + byStart.get(i - 1).number() + " and " + p.number() + " overlap");
@@ -285,26 +290,8 @@ public final class Gpt {
             throw new GptException("GPT usable area " + p.firstUsable() + "-" + p.lastUsable() + " is invalid");
         }
         Gpt g = new Gpt(p.disk(), totalSectors, p.numEntries(), parseEntries(pe, p));
-        if (p.firstUsable() != g.firstUsableLba() || p.lastUsable() != g.lastUsableLba()) {
-            // Another tool laid out a different entry area; honour its usable range when checking partitions.
-            return g.checkedAgainst(p.firstUsable(), p.lastUsable());
-        }
-        g.validatePartitions();
+        // Another tool may lay out a different entry area: check against the usable range it recorded.
+        g.validatePartitions(p.firstUsable(), p.lastUsable());
         return g;
-    }
-
-    private Gpt checkedAgainst(long firstUsable, long lastUsable) throws GptException {
-        for (GptPartition q : partitions) {
-            if (q.firstLba() < firstUsable || q.lastLba() > lastUsable || q.firstLba() > q.lastLba()) {
-                throw new GptException("partition " + q.number() + " (" + q.name() + ") lies outside the usable area");
-            }
-        }
-        List<GptPartition> byStart = partitions.stream().sorted(Comparator.comparingLong(GptPartition::firstLba)).toList();
-        for (int i = 1; i < byStart.size(); i++) {
-            if (byStart.get(i - 1).lastLba() >= byStart.get(i).firstLba()) {
-                throw new GptException("partitions " + byStart.get(i - 1).number() + " and " + byStart.get(i).number() + " overlap");
-            }
-        }
-        return this;
     }
 }

@@ -1,5 +1,7 @@
 package dev.jvmm.images.disk;
 
+import dev.jvmm.images.HostTools;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,7 +36,7 @@ public final class Filesystems {
     public static void erofs(Path dir, Path out, String uuid) throws IOException, InterruptedException {
         fixTreeTimes(dir);
         Files.deleteIfExists(out);
-        Tools.run(null, Map.of(), "mkfs.erofs", "--quiet", "-T" + EPOCH, "-U" + uuid, "--all-root", out.toString(),
+        HostTools.run(null, Map.of(), "mkfs.erofs", "--quiet", "-T" + EPOCH, "-U" + uuid, "--all-root", out.toString(),
                 dir.toString());
     }
 
@@ -54,7 +56,7 @@ public final class Filesystems {
             argv.addAll(List.of("-d", dir.toString()));
         }
         argv.add(out.toString());
-        Tools.run(null, Map.of("E2FSPROGS_FAKE_TIME", Long.toString(EPOCH)), argv.toArray(new String[0]));
+        HostTools.run(null, Map.of("E2FSPROGS_FAKE_TIME", Long.toString(EPOCH)), argv.toArray(new String[0]));
         // mke2fs copies ctime and atime from the staging tree; pin them.
         StringBuilder cmds = new StringBuilder();
         List<String> paths = new ArrayList<>(List.of("/", "/lost+found"));
@@ -75,7 +77,7 @@ public final class Filesystems {
         Path script = Files.createTempFile("jvmm-debugfs", ".cmds");
         try {
             Files.writeString(script, cmds.toString());
-            Tools.run(null, Map.of("E2FSPROGS_FAKE_TIME", Long.toString(EPOCH)), "debugfs", "-w", "-f", script.toString(),
+            HostTools.run(null, Map.of("E2FSPROGS_FAKE_TIME", Long.toString(EPOCH)), "debugfs", "-w", "-f", script.toString(),
                     out.toString());
         } finally {
             Files.deleteIfExists(script);

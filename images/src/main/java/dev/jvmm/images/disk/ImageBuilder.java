@@ -120,7 +120,7 @@ public final class ImageBuilder {
             }
             step("done: " + out + " (" + Files.size(out) / MIB + " MiB)");
         } finally {
-            deleteTree(tmp);
+            HostTools.deleteTree(tmp);
         }
     }
 
@@ -234,17 +234,6 @@ public final class ImageBuilder {
                 }
             }
             gpt.write(out);
-        }
-    }
-
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (var walk = Files.walk(p)) {
-            for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
         }
     }
 }

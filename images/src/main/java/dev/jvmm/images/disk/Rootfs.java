@@ -1,5 +1,7 @@
 package dev.jvmm.images.disk;
 
+import dev.jvmm.images.HostTools;
+
 import dev.jvmm.images.Cache;
 import dev.jvmm.images.Hashing;
 import dev.jvmm.images.kernel.KernelBuilder;
@@ -44,7 +46,7 @@ public final class Rootfs {
         Path c = dir.resolve("jvmm-agent.c");
         Files.writeString(c, src);
         Path tmp = dir.resolve("jvmm-agent.partial");
-        Tools.run(dir, Map.of(), "gcc", "-static", "-Os", "-s", "-o", tmp.toString(), c.toString());
+        HostTools.run(dir, Map.of(), "gcc", "-static", "-Os", "-s", "-o", tmp.toString(), c.toString());
         Files.move(tmp, bin, StandardCopyOption.ATOMIC_MOVE);
         return bin;
     }
@@ -57,7 +59,7 @@ public final class Rootfs {
         Path bin = Files.createDirectories(root.resolve("bin"));
         Files.copy(Path.of("/bin/busybox"), bin.resolve("busybox"), StandardCopyOption.REPLACE_EXISTING);
         exec(bin.resolve("busybox"));
-        String list = Tools.run(null, Map.of(), "/bin/busybox", "--list");
+        String list = HostTools.run(null, Map.of(), "/bin/busybox", "--list");
         for (String applet : list.split("\n")) {
             applet = applet.trim();
             if (!applet.isEmpty() && !applet.equals("busybox") && applet.matches("[A-Za-z0-9_.\\[-]+")) {

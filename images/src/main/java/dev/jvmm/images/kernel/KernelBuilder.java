@@ -110,7 +110,7 @@ public final class KernelBuilder {
                 Files.write(script, resource("build-kernel.sh"));
                 Files.write(fragment, fragment());
                 Path staging = dir.resolveSibling(dir.getFileName() + ".partial");
-                deleteTree(staging);
+                HostTools.deleteTree(staging);
                 System.err.println("[jvmm] building the guest kernel (" + arch + ") into " + dir);
                 Process p = new ProcessBuilder("sh", script.toString(), SOURCE_TARBALL.toString(), fragment.toString(),
                         staging.toString(), arch).redirectOutput(ProcessBuilder.Redirect.INHERIT)
@@ -123,7 +123,7 @@ public final class KernelBuilder {
                 }
                 Files.move(staging, dir);
             } finally {
-                deleteTree(tmp);
+                HostTools.deleteTree(tmp);
             }
         }
         b = cached();
@@ -131,16 +131,5 @@ public final class KernelBuilder {
             throw new IOException("kernel build finished but " + dir + " lacks vmlinux, bzImage or config");
         }
         return new Built(b.vmlinux(), b.bzImage(), b.config(), false);
-    }
-
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (var walk = Files.walk(p)) {
-            for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
-        }
     }
 }
