@@ -2,21 +2,17 @@ package dev.jvmm.cli;
 
 import dev.jvmm.boot.KernelLoadException;
 import dev.jvmm.boot.x86.KernelImage;
-import dev.jvmm.lab.Lab;
 import dev.jvmm.machine.ExitCodes;
 import dev.jvmm.machine.Machine;
 import dev.jvmm.machine.MachineConfig;
 import dev.jvmm.machine.Terminal;
 import dev.jvmm.machine.Timeline;
-import dev.jvmm.vmm.vcpu.StopReason;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "boot", mixinStandardHelpOptions = true,
@@ -55,12 +51,10 @@ final class BootCommand implements Callable<Integer> {
             description = "run inside the nested lab: auto (when the host has no hardware KVM), always, never")
     LabMode lab;
 
-    @Option(names = "--no-escape", hidden = true, description = "no Ctrl-A escape (the lab's inner jvmm)")
-    boolean noEscape;
-
     @Override
     public Integer call() throws Exception {
         Timeline tl = new Timeline();
+        tl.mark("jvmm command line parsed");
         String fullCmdline = append == null ? cmdline : cmdline + " " + append;
         if (kernel == null) {
             kernel = Guest.defaultKernel();
@@ -70,7 +64,7 @@ final class BootCommand implements Callable<Integer> {
         }
         // Check the arguments before any lab or KVM work.
         MachineConfig config = new MachineConfig(kernel, initrd, fullCmdline, memoryMib, cpus, timeoutSeconds, timeline,
-                !noEscape);
+                true);
         readable(kernel, "kernel");
         if (initrd != null) {
             readable(initrd, "initrd");
@@ -80,18 +74,7 @@ final class BootCommand implements Callable<Integer> {
         if (Guest.useLab(lab, System.err)) {
             return runInLab(config);
         }
-        int rc;
-        try (Terminal ignored = Terminal.raw()) {
-            StopReason reason = new Machine(config, tl, System.err).run(System.in, new FileOutputStream(FileDescriptor.out));
-            rc = ExitCodes.of(reason);
-            if (reason.kind() == StopReason.Kind.ERROR || reason.kind() == StopReason.Kind.TRIPLE_FAULT) {
-                System.err.println("\r\njvmm: " + reason.detail() + "\r");
-            }
-        }
-        if (timeline) {
-            tl.print(System.err);
-        }
-        return rc;
+        return Machine.runOnConsole(config, tl);
     }
 
     private static void readable(Path p, String what) throws KernelLoadException {
@@ -101,20 +84,8 @@ final class BootCommand implements Callable<Integer> {
     }
 
     private int runInLab(MachineConfig c) throws Exception {
-        Lab.Attachments files = new Lab.Attachments();
-        List<String> inner = new ArrayList<>(List.of("boot", "--lab=never", "--no-escape",
-                "--kernel", files.attach(c.kernel())));
-        if (c.initrd() != null) {
-            inner.addAll(List.of("--initrd", files.attach(c.initrd())));
-        }
-        inner.addAll(List.of("--cmdline", c.cmdline(), "--mem", Integer.toString(c.memoryMib()),
-                "--cpus", Integer.toString(c.cpus()), "--timeout", Integer.toString(c.timeoutSeconds())));
-        if (c.timeline()) {
-            inner.add("--timeline");
-        }
         try (Terminal ignored = Terminal.raw()) {
-            return Guest.lab(System.err).run(new Lab.Request(inner, files.map(), c.memoryMib(), c.cpus(),
-                    c.timeoutSeconds(), c.escapeKey()), System.in, new FileOutputStream(FileDescriptor.out));
+            return Guest.lab(System.err).boot(c, System.in, new FileOutputStream(FileDescriptor.out));
         }
     }
 }

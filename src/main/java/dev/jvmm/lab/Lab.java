@@ -31,6 +31,15 @@ public final class Lab {
     public static final String L1_META_PACKAGE = "linux-image-cloud-amd64";
     public static final String JAVA_MODULES = "java.base,java.logging,jdk.unsupported";
     /** Options for the JVM inside L1, where everything runs about 20x slower: C1 only, serial GC. */
+    /**
+     * L1 kernel modules, in load order: KVM, and virtio-blk on PCI for the disk that carries the
+     * inner JVM's class-data archive back out.
+     */
+    static final List<String> L1_MODULES = List.of("irqbypass", "kvm", "kvm-amd", "kvm-intel", "virtio_ring", "virtio",
+            "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci", "virtio_blk");
+    /** Where the class-data archive travels on the out disk: a decimal size in sector 0, the bytes from 1 MiB. */
+    static final long ARCHIVE_OFFSET = 1 << 20;
+    static final long OUT_DISK_BYTES = 256L << 20;
     static final List<String> INNER_JVM_OPTIONS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
             "-XX:-UsePerfData", "-Xshare:auto", "-Xss512k", "-Djna.tmpdir=/tmp", "-Djava.io.tmpdir=/tmp");
     static final List<HostTools.Requirement> NEEDS = List.of(
@@ -38,9 +47,29 @@ public final class Lab {
             new HostTools.Requirement("/bin/busybox", "busybox-static"),
             new HostTools.Requirement("/usr/bin/dpkg-deb", "dpkg"));
 
-    /** What one lab run needs: the inner jvmm's arguments and the host files it reads. */
-    public record Request(List<String> innerArgs, Map<String, Path> files, int guestMemoryMib, int cpus,
-                          int timeoutSeconds, boolean escapeKey) {}
+    /**
+     * What one lab run needs: the inner jvmm's arguments (or, for a boot, its machine file) and
+     * the host files it reads.
+     */
+    public record Request(List<String> innerArgs, String machineFile, Map<String, Path> files, int guestMemoryMib,
+                          int cpus, int timeoutSeconds, boolean escapeKey) {
+        public Request(List<String> innerArgs, Map<String, Path> files, int guestMemoryMib, int cpus, int timeoutSeconds,
+                       boolean escapeKey) {
+            this(innerArgs, null, files, guestMemoryMib, cpus, timeoutSeconds, escapeKey);
+        }
+    }
+
+    /** Boots {@code c} inside the lab: its kernel and initrd travel into L1, the rest as a machine file. */
+    public int boot(dev.jvmm.machine.MachineConfig c, InputStream stdin, OutputStream stdout)
+            throws IOException, InterruptedException {
+        Attachments files = new Attachments();
+        Path kernel = Path.of(files.attach(c.kernel()));
+        Path initrd = c.initrd() == null ? null : Path.of(files.attach(c.initrd()));
+        dev.jvmm.machine.MachineConfig inner = new dev.jvmm.machine.MachineConfig(kernel, initrd, c.cmdline(), c.memoryMib(),
+                c.cpus(), c.timeoutSeconds(), c.timeline(), false); // the outer jvmm owns the escape key
+        return run(new Request(List.of(), dev.jvmm.machine.MachineConfigFile.write(inner), files.map(), c.memoryMib(),
+                c.cpus(), c.timeoutSeconds(), c.escapeKey()), stdin, stdout);
+    }
 
     private final PrintStream log;
 
@@ -54,7 +83,8 @@ public final class Lab {
     Path l1Kernel() throws IOException, InterruptedException {
         String pkg = resolveL1Package();
         Path dir = Cache.dir("lab").resolve(pkg);
-        if (Files.isRegularFile(dir.resolve("vmlinuz")) && Files.isRegularFile(dir.resolve("modules/kvm.ko"))) {
+        if (Files.isRegularFile(dir.resolve("vmlinuz")) && L1_MODULES.stream()
+                .allMatch(m -> Files.isRegularFile(dir.resolve("modules/" + m + ".ko")))) {
             return dir;
         }
         log.println("[jvmm] lab: fetching the L1 kernel " + pkg + " (Debian package)");
@@ -74,7 +104,7 @@ public final class Lab {
                     String name = p.getFileName().toString();
                     if (name.startsWith("vmlinuz-")) {
                         Files.copy(p, staging.resolve("vmlinuz"), StandardCopyOption.REPLACE_EXISTING);
-                    } else if (List.of("irqbypass.ko", "kvm.ko", "kvm-amd.ko", "kvm-intel.ko").contains(name)) {
+                    } else if (name.endsWith(".ko") && L1_MODULES.contains(name.substring(0, name.length() - 3))) {
                         Files.copy(p, staging.resolve("modules").resolve(name), StandardCopyOption.REPLACE_EXISTING);
                     }
                 }
@@ -159,7 +189,7 @@ public final class Lab {
     }
 
     static String initScript() {
-        String java = "/jre/bin/java " + String.join(" ", INNER_JVM_OPTIONS) + " -jar /jvmm/jvmm.jar @/jvmm/args";
+        String java = "/jre/bin/java $(cat /jvmm/jvm-options) $main";
         return """
                 #!/bin/busybox sh
                 # The lab's L1 init: load KVM, run the inner jvmm on the console, report its status.
@@ -170,15 +200,25 @@ public final class Lab {
                 mount -t devtmpfs devtmpfs /dev
                 mount -t tmpfs tmpfs /tmp
                 stty -F /dev/console raw -echo 2>/dev/null
-                for m in irqbypass kvm kvm-amd kvm-intel; do insmod /lab/modules/$m.ko 2>/dev/null; done
+                for m in %s; do insmod /lab/modules/$m.ko 2>/dev/null; done
                 if [ ! -c /dev/kvm ]; then
                   echo "JVMM-LAB-ERROR=the lab's L1 kernel has no /dev/kvm (does QEMU emulate SVM/VMX here?)"
                   poweroff -f
                 fi
+                # A boot comes as a machine file (no command-line parser to start); other commands as arguments.
+                main="-jar /jvmm/jvmm.jar @/jvmm/args"
+                [ -f /jvmm/machine.properties ] && main="-cp /jvmm/jvmm.jar dev.jvmm.lab.InnerBoot /jvmm/machine.properties"
                 %s </dev/console >/dev/console 2>&1
-                echo "JVMM-LAB-EXIT=$?"
+                rc=$?
+                # A first run per jar trains a class-data archive; the out disk takes it back to the host.
+                if [ -f /tmp/app.jsa ] && [ -b /dev/vda ]; then
+                  stat -c %%s /tmp/app.jsa > /tmp/size
+                  dd if=/tmp/size of=/dev/vda bs=512 count=1 conv=sync 2>/dev/null
+                  dd if=/tmp/app.jsa of=/dev/vda bs=1M seek=1 conv=fsync 2>/dev/null
+                fi
+                echo "JVMM-LAB-EXIT=$rc"
                 poweroff -f
-                """.formatted(java);
+                """.formatted(String.join(" ", L1_MODULES), java);
     }
 
     /** The cached part of L1's initramfs: busybox, KVM modules, Java runtime and its libraries. */
@@ -255,17 +295,34 @@ public final class Lab {
 
         Initramfs perRun = new Initramfs();
         perRun.fileFrom("jvmm/jvmm.jar", jar, 0644);
+        // AppCDS: the inner JVM starts about 20x slower than on the host; a class-data archive of
+        // jvmm's own classes, trained on the first lab run of this jar, saves seconds each run.
+        Path archive = Cache.dir("lab").resolve("app-" + Hashing.key(Files.readAllBytes(jar), jre.getFileName()) + ".jsa");
+        boolean training = !Files.isRegularFile(archive);
+        List<String> jvmOptions = new ArrayList<>(INNER_JVM_OPTIONS);
+        if (training) {
+            jvmOptions.add("-XX:ArchiveClassesAtExit=/tmp/app.jsa");
+        } else {
+            jvmOptions.add("-XX:SharedArchiveFile=/jvmm/app.jsa");
+            perRun.fileFrom("jvmm/app.jsa", archive, 0644);
+        }
+        jvmOptions.add("-Xlog:cds=off,cds+dynamic=off");
+        perRun.file("jvmm/jvm-options", String.join(" ", jvmOptions) + "\n", 0644);
         StringBuilder args = new StringBuilder();
         for (String a : req.innerArgs()) {
             args.append(quoteArg(a)).append('\n');
         }
         perRun.file("jvmm/args", args.toString(), 0644);
+        if (req.machineFile() != null) {
+            perRun.file("jvmm/machine.properties", req.machineFile(), 0644);
+        }
         long attached = 0;
         for (Map.Entry<String, Path> f : req.files().entrySet()) {
             perRun.fileFrom("lab/files/" + f.getKey(), f.getValue(), 0644);
             attached += Files.size(f.getValue());
         }
         Path initrd = Files.createTempFile("jvmm-lab", ".cpio");
+        Path outDisk = training ? Files.createTempFile("jvmm-lab-out", ".img") : null;
         try {
             try (OutputStream o = Files.newOutputStream(initrd)) {
                 Files.copy(base, o);
@@ -274,14 +331,55 @@ public final class Lab {
             long initrdMib = Files.size(initrd) >> 20;
             int l1Mem = (int) Math.max(1024, req.guestMemoryMib() + 2 * initrdMib + 640 + (attached >> 20));
             int l1Cpus = Math.max(1, Math.min(req.cpus(), Runtime.getRuntime().availableProcessors()));
-            List<String> qemu = List.of("qemu-system-x86_64", "-M", "q35", "-accel", "tcg", "-cpu", "max",
+            List<String> qemu = new ArrayList<>(List.of("qemu-system-x86_64", "-M", "q35", "-accel", "tcg", "-cpu", "max",
                     "-smp", Integer.toString(l1Cpus), "-m", Integer.toString(l1Mem), "-nodefaults", "-no-user-config",
                     "-display", "none", "-no-reboot", "-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con",
                     "-monitor", "none", "-kernel", l1.resolve("vmlinuz").toString(), "-initrd", initrd.toString(),
-                    "-append", "console=ttyS0 quiet loglevel=0 panic=-1 rdinit=/init");
-            return boot(qemu, req, stdin, stdout);
+                    "-append", "console=ttyS0 quiet loglevel=0 panic=-1 rdinit=/init"));
+            if (outDisk != null) {
+                try (var ch = java.nio.channels.FileChannel.open(outDisk, java.nio.file.StandardOpenOption.WRITE)) {
+                    ch.truncate(0);
+                    ch.write(java.nio.ByteBuffer.allocate(1), OUT_DISK_BYTES - 1);
+                }
+                qemu.addAll(List.of("-drive", "file=" + outDisk + ",if=none,id=out,format=raw,cache=unsafe",
+                        "-device", "virtio-blk-pci,drive=out"));
+            }
+            int rc = boot(qemu, req, stdin, stdout);
+            if (outDisk != null) {
+                keepArchive(outDisk, archive);
+            }
+            return rc;
         } finally {
             Files.deleteIfExists(initrd);
+            if (outDisk != null) {
+                Files.deleteIfExists(outDisk);
+            }
+        }
+    }
+
+    /** Takes the class-data archive the lab wrote to the out disk, if it wrote one. */
+    private void keepArchive(Path outDisk, Path archive) {
+        try (var ch = java.nio.channels.FileChannel.open(outDisk, java.nio.file.StandardOpenOption.READ)) {
+            java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(512);
+            ch.read(head, 0);
+            String size = new String(head.array(), java.nio.charset.StandardCharsets.US_ASCII).trim().replace("\0", "");
+            if (!size.matches("\\d{1,10}")) {
+                return; // this run trained no archive
+            }
+            long n = Long.parseLong(size);
+            if (n <= 0 || ARCHIVE_OFFSET + n > OUT_DISK_BYTES) {
+                return;
+            }
+            Path tmp = Files.createTempFile(archive.getParent(), "app", ".partial");
+            try (var out = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                long done = 0;
+                while (done < n) {
+                    done += ch.transferTo(ARCHIVE_OFFSET + done, n - done, out);
+                }
+            }
+            Files.move(tmp, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            log.println("jvmm: lab: could not keep the class-data archive (" + e.getMessage() + "); the next run trains again");
         }
     }
 

@@ -64,6 +64,27 @@ public final class Machine {
         }
     }
 
+    /**
+     * Runs {@code config} on this process's console (raw while it runs) and returns jvmm's exit
+     * status; prints the timeline if asked. What `jvmm boot` does once the kernel is chosen.
+     */
+    public static int runOnConsole(MachineConfig config, Timeline timeline) throws KernelLoadException, InterruptedException {
+        int rc;
+        try (Terminal ignored = Terminal.raw()) {
+            timeline.mark("console ready");
+            StopReason reason = new Machine(config, timeline, System.err).run(System.in,
+                    new java.io.FileOutputStream(java.io.FileDescriptor.out));
+            rc = ExitCodes.of(reason);
+            if (reason.kind() == StopReason.Kind.ERROR || reason.kind() == StopReason.Kind.TRIPLE_FAULT) {
+                System.err.println("\r\njvmm: " + reason.detail() + "\r");
+            }
+        }
+        if (config.timeline()) {
+            timeline.print(System.err);
+        }
+        return rc;
+    }
+
     /** Runs the VM; returns the stop reason. */
     public StopReason run(InputStream stdin, OutputStream stdout) throws KernelLoadException, InterruptedException {
         byte[] kernel = readInput(config.kernel(), "kernel");

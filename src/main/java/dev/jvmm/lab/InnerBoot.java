@@ -1,0 +1,31 @@
+package dev.jvmm.lab;
+
+import dev.jvmm.machine.ExitCodes;
+import dev.jvmm.machine.Machine;
+import dev.jvmm.machine.MachineConfig;
+import dev.jvmm.machine.MachineConfigFile;
+import dev.jvmm.machine.Timeline;
+
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The lab's entry point inside L1 for a boot: reads the machine file the host wrote and runs it. */
+public final class InnerBoot {
+    private InnerBoot() {}
+
+    public static void main(String[] args) {
+        Timeline tl = new Timeline();
+        int rc;
+        try (Reader r = Files.newBufferedReader(Path.of(args[0]))) {
+            MachineConfig config = MachineConfigFile.read(r);
+            tl.mark("machine file read");
+            rc = Machine.runOnConsole(config, tl);
+        } catch (Exception e) {
+            System.err.println("jvmm (in the lab): " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+            rc = e instanceof dev.jvmm.boot.KernelLoadException ? ExitCodes.USAGE : ExitCodes.INTERNAL_ERROR;
+        }
+        System.out.flush();
+        System.exit(rc);
+    }
+}

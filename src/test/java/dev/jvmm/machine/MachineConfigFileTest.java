@@ -1,0 +1,32 @@
+package dev.jvmm.machine;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MachineConfigFileTest {
+    @Test
+    void roundTripsEveryField() throws IOException {
+        MachineConfig c = new MachineConfig(Path.of("/lab/files/0-bzImage"), Path.of("/lab/files/1-init.cpio.gz"),
+                "console=ttyS0 a=\"b c\" d=é", 512, 2, 30, true, false);
+        assertEquals(c, MachineConfigFile.read(new StringReader(MachineConfigFile.write(c))));
+        MachineConfig noInitrd = new MachineConfig(Path.of("/k"), null, null, 64, 1, 0, false, true);
+        assertEquals(noInitrd, MachineConfigFile.read(new StringReader(MachineConfigFile.write(noInitrd))));
+    }
+
+    @Test
+    void missingOrBadFieldsAreErrors() {
+        IOException e = assertThrows(IOException.class, () -> MachineConfigFile.read(new StringReader("kernel=/k\n")));
+        assertTrue(e.getMessage().contains("cmdline"), e.getMessage());
+        assertThrows(IOException.class, () -> MachineConfigFile.read(new StringReader(
+                "kernel=/k\ncmdline=x\nmemoryMib=lots\ncpus=1\ntimeoutSeconds=0\n")));
+        assertThrows(IllegalArgumentException.class, () -> MachineConfigFile.read(new StringReader(
+                "kernel=/k\ncmdline=x\nmemoryMib=8\ncpus=1\ntimeoutSeconds=0\n")), "MachineConfig's own range checks apply");
+    }
+}
