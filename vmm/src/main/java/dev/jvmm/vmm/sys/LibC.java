@@ -32,11 +32,8 @@ final class LibC {
 
     static native long write(int fd, long buf, long count);
 
-    static native int madvise(long addr, long length, int advice);
-
     static native long pthread_self();
 
     static native int pthread_kill(long thread, int sig);
 
-    static native int getpid();
 }

@@ -2,11 +2,10 @@ package dev.jvmm.vmm.vcpu;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 /**
  * The one place a VM's stop is decided: the first {@link #stop} wins, every later one is
- * ignored, and listeners (the vCPU kicker) learn of it once.
+ * ignored.
  */
 public final class RunControl {
     private final CompletableFuture<StopReason> stopped = new CompletableFuture<>();
@@ -17,10 +16,6 @@ public final class RunControl {
 
     public boolean isStopped() {
         return stopped.isDone();
-    }
-
-    public void onStop(Consumer<StopReason> listener) {
-        stopped.thenAccept(listener);
     }
 
     /** Waits for the stop; returns null if {@code timeoutMillis} passes first (≤0 waits forever). */
