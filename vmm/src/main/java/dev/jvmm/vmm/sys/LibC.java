@@ -35,5 +35,4 @@ final class LibC {
     static native long pthread_self();
 
     static native int pthread_kill(long thread, int sig);
-
 }
