@@ -160,27 +160,13 @@ public abstract class GuestMemory implements AutoCloseable {
         }
     }
 
-    /** The window holding {@code gpa} when [gpa, gpa+size) lies in one window, else null. */
-    private ByteBuffer windowFor(long gpa, int size) {
+    // Scalar accesses use the window's absolute getters: no view or array is allocated per access.
+    private long readLe(long gpa, int size) {
         int r = checked(gpa, size);
         long off = gpa - regions.get(r).guestBase();
         ByteBuffer win = windows[r][(int) (off / windowSize)];
-        return (off % windowSize) + size <= win.capacity() ? win : null;
-    }
-
-    private int posIn(long gpa) {
-        for (MemoryRegion region : regions) {
-            if (gpa >= region.guestBase() && gpa < region.end()) {
-                return (int) ((gpa - region.guestBase()) % windowSize);
-            }
-        }
-        throw new GuestMemoryException(String.format("guest address 0x%x is outside guest RAM", gpa));
-    }
-
-    // Scalar accesses use the window's absolute getters: no view or array is allocated per access.
-    private long readLe(long gpa, int size) {
-        ByteBuffer win = windowFor(gpa, size);
-        if (win == null) {
+        int pos = (int) (off % windowSize);
+        if (pos + size > win.capacity()) { // straddles two windows
             byte[] b = read(gpa, size);
             long v = 0;
             for (int i = size - 1; i >= 0; i--) {
@@ -188,7 +174,6 @@ public abstract class GuestMemory implements AutoCloseable {
             }
             return v;
         }
-        int pos = posIn(gpa);
         return switch (size) {
             case 1 -> win.get(pos) & 0xffL;
             case 2 -> win.getShort(pos) & 0xffffL;
@@ -198,8 +183,11 @@ public abstract class GuestMemory implements AutoCloseable {
     }
 
     private void writeLe(long gpa, int size, long value) {
-        ByteBuffer win = windowFor(gpa, size);
-        if (win == null) {
+        int r = checked(gpa, size);
+        long off = gpa - regions.get(r).guestBase();
+        ByteBuffer win = windows[r][(int) (off / windowSize)];
+        int pos = (int) (off % windowSize);
+        if (pos + size > win.capacity()) { // straddles two windows
             byte[] b = new byte[size];
             for (int i = 0; i < size; i++) {
                 b[i] = (byte) (value >>> (8 * i));
@@ -207,7 +195,6 @@ public abstract class GuestMemory implements AutoCloseable {
             write(gpa, b, 0, size);
             return;
         }
-        int pos = posIn(gpa);
         switch (size) {
             case 1 -> win.put(pos, (byte) value);
             case 2 -> win.putShort(pos, (short) value);
