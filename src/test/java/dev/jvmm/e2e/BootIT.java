@@ -67,10 +67,13 @@ class BootIT {
     }
 
     @Test
-    void twoVcpusAreVisibleToTheGuest() throws Exception {
-        Jvmm.Result r = boot(bzImage, exit7, "--cpus", "2", "--timeout", "300");
+    void twoVcpusAndMemoryAbove4GiB() throws Exception {
+        Jvmm.Result r = boot(bzImage, exit7, "--cpus", "2", "--mem", "4096", "--timeout", "300");
         assertEquals(7, r.status(), r.all());
         assertTrue(r.out().contains(MARKER + " cpus=2"), "guest nproc: " + r.out());
+        // 3 GiB below the MMIO hole, the last 1 GiB from 4 GiB on: the second region in guest RAM
+        assertTrue(r.out().contains("BIOS-e820: [mem 0x0000000100000000-0x000000013fffffff] usable"), r.out());
+        assertTrue(r.out().matches("(?s).*Memory: 40[0-9]{5}K/4193912K available.*"), r.out());
     }
 
     @Test
