@@ -208,9 +208,9 @@ final class ImageCommand implements Runnable {
     }
 
     @Command(name = "upgrade", mixinStandardHelpOptions = true,
-            description = {"Write the inactive slot from another image, then switch to it: signpost's",
-                    "clear-inactive, write, mark-inactive-valid, upgrade-to-inactive (Bottlerocket), or cgpt's",
-                    "priority/tries update (COS)."})
+            description = {"Write the inactive slot from another image and switch to it.",
+                    "Follows signpost's clear-inactive, write, mark-inactive-valid, upgrade-to-inactive",
+                    "(Bottlerocket), or cgpt's priority/tries update (COS)."})
     static final class Upgrade implements Callable<Integer> {
         @Parameters(paramLabel = "FILE")
         Path file;

@@ -10,8 +10,8 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "initramfs", mixinStandardHelpOptions = true,
-        description = {"Build a busybox initramfs (gzip'd cpio) with the given /init script,",
-                "or jvmm's default init (a shell on the console) when --init is left out."})
+        description = {"Build a busybox initramfs (gzip'd cpio) around an /init script.",
+                "Without --init, jvmm's default init: a shell on the console."})
 final class InitramfsCommand implements Callable<Integer> {
     @Option(names = "--init", paramLabel = "FILE", description = "script to install as /init")
     Path init;

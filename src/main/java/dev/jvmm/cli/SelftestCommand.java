@@ -16,8 +16,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "selftest", mixinStandardHelpOptions = true,
-        description = {"Run tiny hand-assembled guests through /dev/kvm: port I/O, MMIO, HLT, guest memory both ways,",
-                "two vCPUs. Without /dev/kvm (--lab=auto), runs them inside the nested lab's real KVM."})
+        description = {"Check the KVM plumbing with tiny hand-assembled guests.",
+                "Port I/O, MMIO, HLT, guest memory both ways, two vCPUs; without /dev/kvm (--lab=auto) they run",
+                "inside the nested lab's real KVM."})
 final class SelftestCommand implements Callable<Integer> {
     @Option(names = "--lab", defaultValue = "auto", description = "auto (when there is no /dev/kvm), always, never")
     LabMode lab;

@@ -28,11 +28,12 @@ public final class ExitCodes {
               N    the guest wrote N to the exit register (devmem 0xc0000010 8 N)
               0    the guest powered off (poweroff -f, ACPI S5)
               2    bad arguments, or an unreadable/invalid kernel, initrd or command line
-              64   the guest reset or rebooted (reboot -f, i8042 reset, triple fault excluded)
+              64   the guest reset or rebooted (reboot -f, i8042 or ACPI reset)
               65   a vCPU triple-faulted
               70   KVM or jvmm failed while the guest ran (message on stderr)
               124  --timeout expired
-              130  Ctrl-A x or a signal stopped the VM""";
+              130  Ctrl-A x or a signal stopped the VM
+              1    (jvmm image) a check failed or an A/B rule refused the command""";
 
     public static int of(StopReason reason) {
         return switch (reason.kind()) {
