@@ -1,17 +1,11 @@
 package dev.jvmm.cli;
 
-import dev.jvmm.lab.Lab;
 import dev.jvmm.vmm.kvm.KvmSystem;
 import dev.jvmm.vmm.selftest.TinyGuests;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.FileDescriptor;
-import java.io.FileOutputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "bench-exits", mixinStandardHelpOptions = true,
@@ -29,11 +23,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        boolean noKvm = !Files.exists(Path.of(KvmSystem.DEFAULT_PATH));
-        if (lab == LabMode.always || (lab == LabMode.auto && noKvm)) {
-            return Guest.lab(System.err).run(new Lab.Request(List.of("bench-exits", "--lab=never", "--count",
-                    Integer.toString(count), "--rounds", Integer.toString(rounds)), Map.of(), 64, 1, 3600, false),
-                    System.in, new FileOutputStream(FileDescriptor.out));
+        if (Guest.tinyGuestsInLab(lab, "benchmark", System.err)) {
+            return Guest.runInLab(List.of("bench-exits", "--lab=never", "--count", Integer.toString(count), "--rounds",
+                    Integer.toString(rounds)), 64, 1, 3600);
         }
         try (KvmSystem kvm = KvmSystem.open()) {
             TinyGuests.exitsPerSecond(kvm, count); // warm-up: JIT and page faults

@@ -65,9 +65,9 @@ final class BootCommand implements Callable<Integer> {
         // Check the arguments before any lab or KVM work.
         MachineConfig config = new MachineConfig(kernel, initrd, fullCmdline, memoryMib, cpus, timeoutSeconds, timeline,
                 true);
-        readable(kernel, "kernel");
+        Machine.checkInput(kernel, "kernel");
         if (initrd != null) {
-            readable(initrd, "initrd");
+            Machine.checkInput(initrd, "initrd");
         }
         // A file that is no kernel fails here, on the host, in one line: not seconds later in the lab.
         KernelImage.parse(java.nio.file.Files.readAllBytes(kernel));
@@ -75,12 +75,6 @@ final class BootCommand implements Callable<Integer> {
             return runInLab(config);
         }
         return Machine.runOnConsole(config, tl);
-    }
-
-    private static void readable(Path p, String what) throws KernelLoadException {
-        if (!java.nio.file.Files.isRegularFile(p) || !java.nio.file.Files.isReadable(p)) {
-            throw new KernelLoadException(what + " " + p + " does not exist or cannot be read");
-        }
     }
 
     private int runInLab(MachineConfig c) throws Exception {

@@ -41,4 +41,26 @@ final class Guest {
     static Lab lab(PrintStream err) {
         return new Lab(err);
     }
+
+    /**
+     * For commands that run tiny guests (which even PVM runs): the lab when asked, or when there
+     * is no /dev/kvm at all; says so in one line when it decides on its own.
+     */
+    static boolean tinyGuestsInLab(LabMode mode, String what, PrintStream err) {
+        if (mode != LabMode.auto) {
+            return mode == LabMode.always;
+        }
+        if (java.nio.file.Files.exists(Path.of(dev.jvmm.vmm.kvm.KvmSystem.DEFAULT_PATH))) {
+            return false;
+        }
+        err.println("jvmm: no /dev/kvm here; running the " + what + " in the nested lab");
+        return true;
+    }
+
+    /** Runs a jvmm command inside the lab on this process's console; returns its exit status. */
+    static int runInLab(java.util.List<String> innerArgs, int memoryMib, int cpus, int timeoutSeconds)
+            throws IOException, InterruptedException {
+        return lab(System.err).run(new Lab.Request(innerArgs, java.util.Map.of(), memoryMib, cpus, timeoutSeconds, false),
+                System.in, new java.io.FileOutputStream(java.io.FileDescriptor.out));
+    }
 }

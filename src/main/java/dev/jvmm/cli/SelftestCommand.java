@@ -1,18 +1,12 @@
 package dev.jvmm.cli;
 
-import dev.jvmm.lab.Lab;
 import dev.jvmm.machine.ExitCodes;
 import dev.jvmm.vmm.kvm.KvmSystem;
 import dev.jvmm.vmm.selftest.TinyGuests;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.FileDescriptor;
-import java.io.FileOutputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "selftest", mixinStandardHelpOptions = true,
@@ -28,13 +22,12 @@ final class SelftestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        boolean noKvm = !Files.exists(Path.of(KvmSystem.DEFAULT_PATH));
-        if (lab == LabMode.always || (lab == LabMode.auto && noKvm)) {
-            if (lab == LabMode.auto) {
-                System.err.println("jvmm: no /dev/kvm here; running the self-test in the nested lab");
+        if (Guest.tinyGuestsInLab(lab, "self-test", System.err)) {
+            List<String> inner = new java.util.ArrayList<>(List.of("selftest", "--lab=never"));
+            if (showCpuid) {
+                inner.add("--show-cpuid");
             }
-            return Guest.lab(System.err).run(new Lab.Request(showCpuid ? List.of("selftest", "--lab=never", "--show-cpuid") : List.of("selftest", "--lab=never"), Map.of(), 64, 2, 600, false),
-                    System.in, new FileOutputStream(FileDescriptor.out));
+            return Guest.runInLab(inner, 64, 2, 600);
         }
         int failed = 0;
         try (KvmSystem kvm = KvmSystem.open()) {

@@ -52,11 +52,16 @@ public final class Machine {
         this.err = err;
     }
 
+    /** A kernel or initrd that is missing or unreadable fails here, before any lab or KVM work. */
+    public static void checkInput(java.nio.file.Path p, String what) throws KernelLoadException {
+        if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
+            throw new KernelLoadException(what + " " + p + " does not exist or cannot be read");
+        }
+    }
+
     /** Reads kernel and initrd before any KVM work, so bad paths fail fast and cleanly. */
     static byte[] readInput(java.nio.file.Path p, String what) throws KernelLoadException {
-        if (!Files.isRegularFile(p)) {
-            throw new KernelLoadException(what + " " + p + " does not exist or is not a file");
-        }
+        checkInput(p, what);
         try {
             return Files.readAllBytes(p);
         } catch (IOException e) {
