@@ -181,7 +181,7 @@ public final class Machine {
         control.stop(StopReason.of(StopReason.Kind.ERROR, "teardown"));
         for (VcpuThread t : vcpuThreads) {
             if (!t.stopAndJoin(5000)) {
-                err.println("jvmm: a vCPU thread did not stop within 5 s");
+                err.println("jvmm: a vCPU thread did not stop within 5 s: " + t.whereStuck());
             }
         }
         if (input != null) {

@@ -51,7 +51,7 @@ class BootIT {
 
     @Test
     void vmlinuxGuestExitsWithItsStatusAndPrintsItsMarker() throws Exception {
-        Jvmm.Result r = boot(vmlinux, exit7, "--timeout", "300");
+        Jvmm.Result r = boot(vmlinux, exit7, "--timeout", "120");
         assertEquals(7, r.status(), r.all());
         assertTrue(r.out().contains(MARKER + " cpus=1"), "marker on stdout: " + r.out());
         assertTrue(r.all().contains("kernel loaded (ELF vmlinux)"), r.all());
@@ -60,7 +60,7 @@ class BootIT {
 
     @Test
     void bzImageGuestExitsWithItsStatus() throws Exception {
-        Jvmm.Result r = boot(bzImage, exit7, "--timeout", "300");
+        Jvmm.Result r = boot(bzImage, exit7, "--timeout", "120");
         assertEquals(7, r.status(), r.all());
         assertTrue(r.out().contains(MARKER), r.out());
         assertTrue(r.all().contains("kernel loaded (bzImage"), r.all());
@@ -68,7 +68,7 @@ class BootIT {
 
     @Test
     void twoVcpusAndMemoryAbove4GiB() throws Exception {
-        Jvmm.Result r = boot(bzImage, exit7, "--cpus", "2", "--mem", "4096", "--timeout", "300");
+        Jvmm.Result r = boot(bzImage, exit7, "--cpus", "2", "--mem", "4096", "--timeout", "120");
         assertEquals(7, r.status(), r.all());
         assertTrue(r.out().contains(MARKER + " cpus=2"), "guest nproc: " + r.out());
         // 3 GiB below the MMIO hole, the last 1 GiB from 4 GiB on: the second region in guest RAM
@@ -79,7 +79,7 @@ class BootIT {
     @Test
     void guestPoweroffGivesZero() throws Exception {
         Path init = Jvmm.initramfs(tmp, "poweroff", Jvmm.INIT_PRELUDE + "echo going down\npoweroff -f\nsleep 30\n");
-        Jvmm.Result r = boot(bzImage, init, "--timeout", "300");
+        Jvmm.Result r = boot(bzImage, init, "--timeout", "120");
         assertEquals(0, r.status(), r.all());
         assertTrue(r.all().contains("ACPI S5"), "poweroff came through the ACPI sleep register: " + r.all());
     }
@@ -87,7 +87,7 @@ class BootIT {
     @Test
     void guestRebootGivesTheResetCode() throws Exception {
         Path init = Jvmm.initramfs(tmp, "reboot", Jvmm.INIT_PRELUDE + "reboot -f\nsleep 30\n");
-        Jvmm.Result r = boot(bzImage, init, "--timeout", "300");
+        Jvmm.Result r = boot(bzImage, init, "--timeout", "120");
         assertEquals(64, r.status(), r.all());
     }
 

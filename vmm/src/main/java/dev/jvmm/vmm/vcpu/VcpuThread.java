@@ -188,6 +188,20 @@ public final class VcpuThread implements Runnable {
         }
     }
 
+    /**
+     * Where a thread that will not stop is: inside KVM_RUN (a native ioctl frame on top) or
+     * waiting in Java. For the one-line diagnosis when teardown times out.
+     */
+    public String whereStuck() {
+        StackTraceElement[] st = thread.getStackTrace();
+        StringBuilder sb = new StringBuilder(thread.getName()).append(' ').append(thread.getState());
+        for (int i = 0; i < Math.min(6, st.length); i++) {
+            sb.append(i == 0 ? " at " : " < ").append(st[i].getClassName().replaceAll(".*\\.", "")).append('.')
+                    .append(st[i].getMethodName());
+        }
+        return sb.toString();
+    }
+
     /** Kicks until the thread ends or {@code millis} pass; returns whether it ended. */
     public boolean stopAndJoin(long millis) throws InterruptedException {
         long deadline = System.nanoTime() + millis * 1_000_000;
