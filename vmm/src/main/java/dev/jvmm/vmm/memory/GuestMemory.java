@@ -109,6 +109,19 @@ public abstract class GuestMemory implements AutoCloseable {
         return windows[r][w].slice(inWindow, length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     }
 
+    /**
+     * A view of guest memory from {@code gpa}: {@code length} bytes, or fewer where a window ends
+     * first (callers loop). The whole range must be RAM. Writes through the view reach the guest.
+     */
+    public final ByteBuffer sliceWithin(long gpa, int length) {
+        int r = checked(gpa, length);
+        long off = gpa - regions.get(r).guestBase();
+        ByteBuffer win = windows[r][(int) (off / windowSize)];
+        int inWindow = (int) (off % windowSize);
+        int n = Math.min(length, win.capacity() - inWindow);
+        return win.slice(inWindow, n).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    }
+
     public final void read(long gpa, byte[] dst, int off, int len) {
         int r = checked(gpa, len);
         long regionOff = gpa - regions.get(r).guestBase();

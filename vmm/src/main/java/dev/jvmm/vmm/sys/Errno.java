@@ -16,6 +16,7 @@ public final class Errno {
     public static final int ENXIO = 6;
     public static final int ENOMEM = 12;
     public static final int ENOTTY = 25;
+    public static final int EOPNOTSUPP = 95;
 
     private Errno() {}
 
@@ -35,6 +36,7 @@ public final class Errno {
             case ENXIO -> "ENXIO (no such device or address)";
             case ENOMEM -> "ENOMEM (out of memory)";
             case ENOTTY -> "ENOTTY (inappropriate ioctl)";
+            case EOPNOTSUPP -> "EOPNOTSUPP (not supported)";
             default -> "errno " + errno;
         };
         return name;

@@ -32,6 +32,10 @@ final class LibC {
 
     static native long write(int fd, long buf, long count);
 
+    static native int fallocate(int fd, int mode, long offset, long len);
+
+    static native int poll(long fds, int nfds, int timeout);
+
     static native long pthread_self();
 
     static native int pthread_kill(long thread, int sig);

@@ -133,4 +133,51 @@ public final class Syscalls {
             throw new SyscallException("pthread_kill", r);
         }
     }
+
+    public static final int FALLOC_FL_KEEP_SIZE = 0x01;
+    public static final int FALLOC_FL_PUNCH_HOLE = 0x02;
+    public static final int FALLOC_FL_ZERO_RANGE = 0x10;
+
+    /** fallocate(2); returns 0 or the errno, since "not supported here" is an answer, not a failure. */
+    public static int fallocate(int fd, int mode, long offset, long length) {
+        while (true) {
+            int r = LibC.fallocate(fd, mode, offset, length);
+            if (r == 0) {
+                return 0;
+            }
+            int errno = Native.getLastError();
+            if (errno != Errno.EINTR) {
+                return errno;
+            }
+        }
+    }
+
+    public static final short POLLIN = 1;
+
+    /** Waits up to {@code timeoutMs} for {@code fd} to be readable; true if it is. */
+    public static boolean pollIn(int fd, int timeoutMs) {
+        ByteBuffer p = struct(8);
+        p.putInt(0, fd).putShort(4, POLLIN);
+        int r = LibC.poll(address(p), 1, timeoutMs);
+        if (r < 0) {
+            int errno = Native.getLastError();
+            if (errno == Errno.EINTR) {
+                return false;
+            }
+            throw new SyscallException("poll", errno);
+        }
+        return r > 0 && (p.getShort(6) & POLLIN) != 0;
+    }
+
+    /** read(2) into a direct buffer's first {@code length} bytes; returns the count, or -errno. */
+    public static long read(int fd, ByteBuffer direct, int length) {
+        long r = LibC.read(fd, address(direct), length);
+        return r >= 0 ? r : -Native.getLastError();
+    }
+
+    /** write(2) from a direct buffer's first {@code length} bytes; returns the count, or -errno. */
+    public static long write(int fd, ByteBuffer direct, int length) {
+        long r = LibC.write(fd, address(direct), length);
+        return r >= 0 ? r : -Native.getLastError();
+    }
 }

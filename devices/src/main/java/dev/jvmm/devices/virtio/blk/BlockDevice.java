@@ -1,0 +1,336 @@
+package dev.jvmm.devices.virtio.blk;
+
+import dev.jvmm.devices.virtio.DescriptorChain;
+import dev.jvmm.devices.virtio.DeviceContext;
+import dev.jvmm.devices.virtio.DeviceMetrics;
+import dev.jvmm.devices.virtio.MmioTransport;
+import dev.jvmm.devices.virtio.VirtioDevice;
+import dev.jvmm.devices.virtio.VirtioFeatures;
+import dev.jvmm.devices.virtio.Virtqueue;
+import dev.jvmm.devices.virtio.VirtqueueException;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * virtio-blk (virtio 1.2, 5.2) on one request queue: reads, writes, flush (fsync), GET_ID,
+ * DISCARD and WRITE_ZEROES. Data moves between the file and guest memory views with positional
+ * I/O: no bounce buffer when guest memory is a direct buffer. A read-only drive offers
+ * VIRTIO_BLK_F_RO and answers every write-like request IOERR, counting it.
+ */
+public final class BlockDevice implements VirtioDevice {
+    public static final int F_SIZE_MAX = 1;
+    public static final int F_SEG_MAX = 2;
+    public static final int F_RO = 5;
+    public static final int F_BLK_SIZE = 6;
+    public static final int F_FLUSH = 9;
+    public static final int F_DISCARD = 13;
+    public static final int F_WRITE_ZEROES = 14;
+
+    public static final int T_IN = 0;
+    public static final int T_OUT = 1;
+    public static final int T_FLUSH = 4;
+    public static final int T_GET_ID = 8;
+    public static final int T_DISCARD = 11;
+    public static final int T_WRITE_ZEROES = 13;
+
+    public static final int S_OK = 0;
+    public static final int S_IOERR = 1;
+    public static final int S_UNSUPP = 2;
+
+    public static final int SECTOR = 512;
+    public static final int QUEUE_SIZE = 256;
+    /** Segments per request and bytes per segment, as advertised in config space. */
+    public static final int SEG_MAX = 128;
+    public static final int SIZE_MAX = 1 << 20;
+    public static final int MAX_DISCARD_SEG = 32;
+    public static final int MAX_DISCARD_SECTORS = (1 << 30) / SECTOR;
+    public static final int ID_BYTES = 20;
+    static final int CONFIG_SIZE = 60;
+
+    private final String name;
+    private final BlockFile file;
+    private final String serial;
+    private final long capacitySectors;
+    private final byte[] config;
+    private final DeviceMetrics metrics = new DeviceMetrics("requests", "read_bytes", "write_bytes", "flushes",
+            "discards", "write_zeroes", "errors", "rejected_writes", "unsupported", "notifications", "interrupts", "queue_errors");
+    private DeviceContext context;
+
+    public BlockDevice(String name, BlockFile file, String serial) {
+        this.name = name;
+        this.file = file;
+        this.serial = serial == null ? "" : serial;
+        this.capacitySectors = file.size() / SECTOR;
+        ByteBuffer c = ByteBuffer.allocate(CONFIG_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        c.putLong(0, capacitySectors);
+        c.putInt(8, SIZE_MAX);
+        c.putInt(12, SEG_MAX);
+        c.putInt(20, SECTOR);
+        c.putInt(36, MAX_DISCARD_SECTORS);
+        c.putInt(40, MAX_DISCARD_SEG);
+        c.putInt(44, 4096 / SECTOR); // discard alignment: the host's page
+        c.putInt(48, MAX_DISCARD_SECTORS);
+        c.putInt(52, MAX_DISCARD_SEG);
+        c.put(56, (byte) (file.supportsDiscard() ? 1 : 0)); // write_zeroes_may_unmap
+        this.config = c.array();
+    }
+
+    @Override
+    public int deviceType() {
+        return TYPE_BLOCK;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    public BlockFile file() {
+        return file;
+    }
+
+    @Override
+    public long features() {
+        long f = VirtioFeatures.bit(F_SIZE_MAX) | VirtioFeatures.bit(F_SEG_MAX) | VirtioFeatures.bit(F_BLK_SIZE)
+                | VirtioFeatures.bit(F_FLUSH);
+        if (file.readOnly()) {
+            f |= VirtioFeatures.bit(F_RO);
+        } else {
+            f |= VirtioFeatures.bit(F_WRITE_ZEROES);
+            if (file.supportsDiscard()) {
+                f |= VirtioFeatures.bit(F_DISCARD);
+            }
+        }
+        return f;
+    }
+
+    @Override
+    public int queueCount() {
+        return 1;
+    }
+
+    @Override
+    public int maxQueueSize(int index) {
+        return QUEUE_SIZE;
+    }
+
+    @Override
+    public long maxChainBytes(int index) {
+        return (long) SEG_MAX * SIZE_MAX + 4096; // data plus header, status and slack
+    }
+
+    @Override
+    public void readConfig(int offset, byte[] data) {
+        MmioTransport.readConfigBytes(config, offset, data);
+    }
+
+    @Override
+    public synchronized void activate(DeviceContext context) {
+        this.context = context;
+    }
+
+    @Override
+    public synchronized void reset() {
+        context = null;
+    }
+
+    @Override
+    public DeviceMetrics metrics() {
+        return metrics;
+    }
+
+    @Override
+    public synchronized void queueNotify(int index) {
+        if (context == null || index != 0) {
+            return;
+        }
+        Virtqueue queue = context.queues().get(0);
+        boolean used = false;
+        try {
+            DescriptorChain chain;
+            while ((chain = queue.pop()) != null) {
+                queue.addUsed(chain.head(), handle(chain));
+                used = true;
+            }
+        } catch (VirtqueueException e) {
+            context.signals().deviceError("request queue: " + e.getMessage());
+        }
+        if (used) {
+            context.signals().usedBuffers(queue);
+        }
+    }
+
+    /** Serves one request; returns the bytes written into the chain (data plus status). */
+    long handle(DescriptorChain chain) {
+        metrics.increment("requests");
+        DescriptorChain.Reader in = chain.reader();
+        DescriptorChain.Writer out = chain.writer();
+        long writable = chain.writableBytes();
+        if (writable < 1) {
+            metrics.increment("errors"); // no room even for a status byte: nothing to answer
+            return 0;
+        }
+        byte[] header = new byte[16];
+        try {
+            in.readFully(header);
+        } catch (VirtqueueException e) {
+            metrics.increment("errors");
+            return finish(out, writable, S_IOERR, 0);
+        }
+        ByteBuffer h = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
+        int type = h.getInt(0);
+        long sector = h.getLong(8);
+        long dataIn = chain.readableBytes() - 16; // write payload
+        long dataOut = writable - 1; // read buffer, status byte excluded
+        try {
+            return switch (type) {
+                case T_IN -> read(out, sector, dataOut, writable);
+                case T_OUT -> write(in, out, sector, dataIn, writable);
+                case T_FLUSH -> flush(out, writable);
+                case T_GET_ID -> getId(out, writable);
+                case T_DISCARD, T_WRITE_ZEROES -> discardOrZero(type, in, out, dataIn, writable);
+                default -> {
+                    metrics.increment("unsupported");
+                    yield finish(out, writable, S_UNSUPP, 0);
+                }
+            };
+        } catch (IOException e) {
+            metrics.increment("errors");
+            return finish(out, writable, S_IOERR, 0);
+        }
+    }
+
+    private boolean inRange(long sector, long bytes) {
+        return bytes % SECTOR == 0 && sector >= 0 && sector <= capacitySectors && bytes / SECTOR <= capacitySectors - sector;
+    }
+
+    private long read(DescriptorChain.Writer out, long sector, long bytes, long writable) throws IOException {
+        if (!inRange(sector, bytes)) {
+            metrics.increment("errors");
+            return finish(out, writable, S_IOERR, 0);
+        }
+        long pos = sector * SECTOR;
+        long left = bytes;
+        while (left > 0) {
+            ByteBuffer view = out.next((int) Math.min(left, Integer.MAX_VALUE));
+            int n = view.remaining();
+            file.read(view, pos);
+            pos += n;
+            left -= n;
+        }
+        metrics.add("read_bytes", bytes);
+        return finish(out, writable, S_OK, bytes);
+    }
+
+    private long write(DescriptorChain.Reader in, DescriptorChain.Writer out, long sector, long bytes, long writable)
+            throws IOException {
+        if (file.readOnly()) {
+            metrics.increment("rejected_writes");
+            return finish(out, writable, S_IOERR, 0);
+        }
+        if (!inRange(sector, bytes)) {
+            metrics.increment("errors");
+            return finish(out, writable, S_IOERR, 0);
+        }
+        long pos = sector * SECTOR;
+        long left = bytes;
+        while (left > 0) {
+            ByteBuffer view = in.next((int) Math.min(left, Integer.MAX_VALUE));
+            int n = view.remaining();
+            file.write(view, pos);
+            pos += n;
+            left -= n;
+        }
+        metrics.add("write_bytes", bytes);
+        return finish(out, writable, S_OK, 0);
+    }
+
+    private long flush(DescriptorChain.Writer out, long writable) throws IOException {
+        metrics.increment("flushes");
+        if (!file.readOnly()) {
+            file.flush();
+        }
+        return finish(out, writable, S_OK, 0);
+    }
+
+    private long getId(DescriptorChain.Writer out, long writable) {
+        byte[] id = serial.getBytes(StandardCharsets.US_ASCII);
+        int n = (int) Math.min(Math.min(id.length, ID_BYTES), writable - 1);
+        out.write(id, 0, n);
+        if (n < ID_BYTES && n < writable - 1) {
+            out.write(new byte[1], 0, 1); // NUL-terminated when shorter than 20 bytes
+            n++;
+        }
+        return finish(out, writable, S_OK, n);
+    }
+
+    private long discardOrZero(int type, DescriptorChain.Reader in, DescriptorChain.Writer out, long payload, long writable)
+            throws IOException {
+        String counter = type == T_DISCARD ? "discards" : "write_zeroes";
+        if (file.readOnly()) {
+            metrics.increment("rejected_writes");
+            return finish(out, writable, S_IOERR, 0);
+        }
+        if (type == T_DISCARD && !file.supportsDiscard()) {
+            metrics.increment("unsupported");
+            return finish(out, writable, S_UNSUPP, 0);
+        }
+        if (payload <= 0 || payload % 16 != 0 || payload / 16 > MAX_DISCARD_SEG) {
+            metrics.increment("errors");
+            return finish(out, writable, S_IOERR, 0);
+        }
+        byte[] seg = new byte[16];
+        for (long i = 0; i < payload / 16; i++) {
+            try {
+                in.readFully(seg);
+            } catch (VirtqueueException e) {
+                metrics.increment("errors");
+                return finish(out, writable, S_IOERR, 0);
+            }
+            ByteBuffer s = ByteBuffer.wrap(seg).order(ByteOrder.LITTLE_ENDIAN);
+            long sector = s.getLong(0);
+            long sectors = s.getInt(8) & 0xffffffffL;
+            int flags = s.getInt(12);
+            if (sectors > MAX_DISCARD_SECTORS || !inRange(sector, sectors * SECTOR) || (flags & ~1) != 0) {
+                metrics.increment("errors");
+                return finish(out, writable, S_IOERR, 0);
+            }
+            if (type == T_DISCARD) {
+                if (!file.discard(sector * SECTOR, sectors * SECTOR)) {
+                    metrics.increment("errors");
+                    return finish(out, writable, S_IOERR, 0);
+                }
+            } else {
+                file.writeZeroes(sector * SECTOR, sectors * SECTOR, (flags & 1) != 0);
+            }
+        }
+        metrics.increment(counter);
+        return finish(out, writable, S_OK, 0);
+    }
+
+    /**
+     * Writes the status into the chain's last byte, after {@code dataWritten} bytes of data; the
+     * used length covers both.
+     */
+    private static long finish(DescriptorChain.Writer out, long writable, int status, long dataWritten) {
+        long statusAt = writable - 1;
+        long already = out.bytesWritten();
+        if (already < statusAt) {
+            out.skip(statusAt - already);
+        }
+        out.write(new byte[] {(byte) status}, 0, 1);
+        return dataWritten + 1;
+    }
+
+    @Override
+    public void close() {
+        try {
+            file.close();
+        } catch (IOException ignored) {
+            // closing at VM exit; nothing left to lose
+        }
+    }
+}
