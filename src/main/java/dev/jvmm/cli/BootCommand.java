@@ -2,6 +2,8 @@ package dev.jvmm.cli;
 
 import dev.jvmm.boot.KernelLoadException;
 import dev.jvmm.boot.x86.KernelImage;
+import dev.jvmm.machine.DeviceSpecs;
+import dev.jvmm.machine.Drives;
 import dev.jvmm.machine.ExitCodes;
 import dev.jvmm.machine.Machine;
 import dev.jvmm.machine.MachineConfig;
@@ -13,6 +15,8 @@ import picocli.CommandLine.Option;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "boot", mixinStandardHelpOptions = true,
@@ -47,6 +51,36 @@ final class BootCommand implements Callable<Integer> {
     @Option(names = "--timeline", description = "print boot milestones with their times on exit")
     boolean timeline;
 
+    @Option(names = "--drive", paramLabel = "path=FILE[,ro|rw][,id=NAME][,serial=S]",
+            description = {"a virtio-blk disk (repeatable): a raw image or block device; an .img.lz4 is decompressed once"
+                    + " into the cache and is read-only unless rw"})
+    List<String> drives = new ArrayList<>();
+
+    @Option(names = "--net", paramLabel = "tap=NAME[,mac=MAC]", description = "a virtio-net device on the host TAP NAME (repeatable)")
+    List<String> nets = new ArrayList<>();
+
+    @Option(names = "--vsock", paramLabel = "cid=N,uds=PATH",
+            description = "a virtio-vsock device; host side on the Unix socket PATH (Firecracker's CONNECT/OK protocol)")
+    String vsock;
+
+    @Option(names = "--rng", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "a virtio-rng device fed from the host's SecureRandom (default: on; --no-rng drops it)")
+    boolean rng;
+
+    @Option(names = "--virtio-discovery", paramLabel = "HOW", defaultValue = "both",
+            description = "how the guest finds virtio devices: both (kernel command line and ACPI DSDT), acpi, cmdline"
+                    + " (default ${DEFAULT-VALUE})")
+    DeviceSpecs.Discovery discovery;
+
+    @Option(names = "--metrics", paramLabel = "FILE", description = "write every device's counters as JSON to FILE when the VM stops")
+    Path metrics;
+
+    @Option(names = "--host-script", paramLabel = "FILE",
+            description = {"a shell script run beside the guest on the machine whose KVM runs it (in the lab: inside L1),"
+                    + " started with the VM; for the guest's peers (TAP addresses, vsock clients). Its output goes to the"
+                    + " console; it gets 20 s after the VM stops, then is stopped"})
+    Path hostScript;
+
     @Option(names = "--lab", paramLabel = "MODE", defaultValue = "auto",
             description = "run inside the nested lab: auto (when the host has no hardware KVM), always, never")
     LabMode lab;
@@ -63,23 +97,42 @@ final class BootCommand implements Callable<Integer> {
             }
         }
         // Check the arguments before any lab or KVM work.
+        List<DeviceSpecs.Drive> driveSpecs = new ArrayList<>();
+        for (String d : drives) {
+            driveSpecs.add(Drives.resolve(DeviceSpecs.Drive.parse(d), System.err));
+        }
+        DeviceSpecs.Devices devices = new DeviceSpecs.Devices(driveSpecs, nets.stream().map(DeviceSpecs.Net::parse).toList(),
+                vsock == null ? null : DeviceSpecs.Vsock.parse(vsock), rng, discovery);
         MachineConfig config = new MachineConfig(kernel, initrd, fullCmdline, memoryMib, cpus, timeoutSeconds, timeline,
-                true);
+                true, devices, metrics);
         Machine.checkInput(kernel, "kernel");
         if (initrd != null) {
             Machine.checkInput(initrd, "initrd");
         }
         // A file that is no kernel fails here, on the host, in one line: not seconds later in the lab.
         KernelImage.parse(java.nio.file.Files.readAllBytes(kernel));
-        if (Guest.useLab(lab, System.err)) {
-            return runInLab(config);
+        String script = null;
+        if (hostScript != null) {
+            Machine.checkInput(hostScript, "host script");
+            script = java.nio.file.Files.readString(hostScript);
         }
-        return Machine.runOnConsole(config, tl);
-    }
-
-    private int runInLab(MachineConfig c) throws Exception {
-        try (Terminal ignored = Terminal.raw()) {
-            return Guest.lab(System.err).boot(c, System.in, new FileOutputStream(FileDescriptor.out));
+        if (Guest.useLab(lab, System.err)) {
+            try (Terminal ignored = Terminal.raw()) {
+                return Guest.lab(System.err).boot(config, script, System.in, new FileOutputStream(FileDescriptor.out));
+            }
+        }
+        Process peer = hostScript == null ? null
+                : new ProcessBuilder("sh", hostScript.toString()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            return Machine.runOnConsole(config, tl);
+        } finally {
+            if (peer != null) {
+                if (!peer.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                    peer.destroy();
+                }
+                System.err.println("[host-script] exit status " + peer.waitFor());
+            }
         }
     }
 }

@@ -27,7 +27,8 @@ public final class Main implements Runnable {
             PrintStream err = cmd.getErr() != null ? new PrintStream(System.err, true) : System.err;
             String msg = ex.getMessage() != null ? ex.getMessage() : ex.toString();
             err.println("jvmm: " + msg.replace('\n', ' '));
-            if (ex instanceof dev.jvmm.boot.KernelLoadException || ex instanceof IllegalArgumentException) {
+            if (ex instanceof dev.jvmm.boot.KernelLoadException || ex instanceof IllegalArgumentException
+                    || ex instanceof dev.jvmm.machine.DeviceSetupException) {
                 return ExitCodes.USAGE;
             }
             if (ex instanceof dev.jvmm.boot.gpt.GptException || ex instanceof dev.jvmm.boot.verity.VerityException

@@ -23,7 +23,8 @@ public final class InnerBoot {
             rc = Machine.runOnConsole(config, tl);
         } catch (Exception e) {
             System.err.println("jvmm (in the lab): " + (e.getMessage() != null ? e.getMessage() : e.toString()));
-            rc = e instanceof dev.jvmm.boot.KernelLoadException ? ExitCodes.USAGE : ExitCodes.INTERNAL_ERROR;
+            rc = e instanceof dev.jvmm.boot.KernelLoadException || e instanceof dev.jvmm.machine.DeviceSetupException
+                    || e instanceof IllegalArgumentException ? ExitCodes.USAGE : ExitCodes.INTERNAL_ERROR;
         }
         System.out.flush();
         System.exit(rc);

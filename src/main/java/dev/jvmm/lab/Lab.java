@@ -32,11 +32,11 @@ public final class Lab {
     public static final String JAVA_MODULES = "java.base,java.logging,jdk.unsupported";
     /** Options for the JVM inside L1, where everything runs about 20x slower: C1 only, serial GC. */
     /**
-     * L1 kernel modules, in load order: KVM, and virtio-blk on PCI for the disk that carries the
-     * inner JVM's class-data archive back out.
+     * L1 kernel modules, in load order: KVM; virtio-blk on PCI for the guest's drives and for the
+     * disk that carries the inner JVM's class-data archive back out; TUN for virtio-net's TAPs.
      */
     static final List<String> L1_MODULES = List.of("irqbypass", "kvm", "kvm-amd", "kvm-intel", "virtio_ring", "virtio",
-            "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci", "virtio_blk");
+            "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci", "virtio_blk", "tun");
     /** Where the class-data archive travels on the out disk: a decimal size in sector 0, the bytes from 1 MiB. */
     static final long ARCHIVE_OFFSET = 1 << 20;
     static final long OUT_DISK_BYTES = 256L << 20;
@@ -52,24 +52,55 @@ public final class Lab {
      * the host files it reads.
      */
     public record Request(List<String> innerArgs, String machineFile, Map<String, Path> files, int guestMemoryMib,
-                          int cpus, int timeoutSeconds, boolean escapeKey) {
+                          int cpus, int timeoutSeconds, boolean escapeKey, List<L1Disk> disks, Path metricsOut,
+                          String hostScript) {
         public Request(List<String> innerArgs, Map<String, Path> files, int guestMemoryMib, int cpus, int timeoutSeconds,
                        boolean escapeKey) {
-            this(innerArgs, null, files, guestMemoryMib, cpus, timeoutSeconds, escapeKey);
+            this(innerArgs, null, files, guestMemoryMib, cpus, timeoutSeconds, escapeKey, List.of(), null, null);
         }
     }
 
-    /** Boots {@code c} inside the lab: its kernel and initrd travel into L1, the rest as a machine file. */
+    /**
+     * A host file handed to L1 as a virtio-blk disk; L1's init links it as /dev/SERIAL, which is
+     * what the inner jvmm's --drive names.
+     */
+    public record L1Disk(Path file, boolean readOnly, String serial) {}
+
+    /** Where the jvmm inside L1 writes --metrics; the init script prints it back out as a marker. */
+    static final String INNER_METRICS = "/tmp/metrics.json";
+
     public int boot(dev.jvmm.machine.MachineConfig c, InputStream stdin, OutputStream stdout)
+            throws IOException, InterruptedException {
+        return boot(c, null, stdin, stdout);
+    }
+
+    /**
+     * Boots {@code c} inside the lab: kernel and initrd travel into L1 in its initramfs, drives as
+     * L1 virtio disks, the rest as a machine file. {@code hostScript}, if any, runs on L1 (the
+     * guest's host) beside the inner jvmm: the place for a guest's TAP and vsock peers.
+     */
+    public int boot(dev.jvmm.machine.MachineConfig c, String hostScript, InputStream stdin, OutputStream stdout)
             throws IOException, InterruptedException {
         Attachments files = new Attachments();
         Path kernel = Path.of(files.attach(c.kernel()));
         Path initrd = c.initrd() == null ? null : Path.of(files.attach(c.initrd()));
+        List<L1Disk> disks = new ArrayList<>();
+        List<dev.jvmm.machine.DeviceSpecs.Drive> innerDrives = new ArrayList<>();
+        for (dev.jvmm.machine.DeviceSpecs.Drive d : c.devices().drives()) {
+            String serial = "jvmmd" + disks.size();
+            boolean ro = Boolean.TRUE.equals(d.readOnly());
+            disks.add(new L1Disk(d.path().toAbsolutePath(), ro, serial));
+            innerDrives.add(d.withPath(Path.of("/dev/" + serial), ro));
+        }
+        var devices = new dev.jvmm.machine.DeviceSpecs.Devices(innerDrives, c.devices().nets(), c.devices().vsock(),
+                c.devices().rng(), c.devices().discovery());
         dev.jvmm.machine.MachineConfig inner = new dev.jvmm.machine.MachineConfig(kernel, initrd, c.cmdline(), c.memoryMib(),
-                c.cpus(), c.timeoutSeconds(), c.timeline(), false); // the outer jvmm owns the escape key
+                c.cpus(), c.timeoutSeconds(), c.timeline(), false, // the outer jvmm owns the escape key
+                devices, c.metricsFile() == null ? null : Path.of(INNER_METRICS));
         return run(new Request(List.of(), dev.jvmm.machine.MachineConfigFile.write(inner), files.map(), c.memoryMib(),
-                c.cpus(), c.timeoutSeconds(), c.escapeKey()), stdin, stdout);
+                c.cpus(), c.timeoutSeconds(), c.escapeKey(), disks, c.metricsFile(), hostScript), stdin, stdout);
     }
+
 
     private final PrintStream log;
 
@@ -201,6 +232,10 @@ public final class Lab {
                 mount -t tmpfs tmpfs /tmp
                 stty -F /dev/console raw -echo 2>/dev/null
                 for m in %s; do insmod /lab/modules/$m.ko 2>/dev/null; done
+                # Disks from the host: /dev/SERIAL names each (the guest's drives, the out disk).
+                for b in /sys/block/vd*; do
+                  [ -f "$b/serial" ] && ln -sf "/dev/${b##*/}" "/dev/$(cat "$b/serial")"
+                done
                 if [ ! -c /dev/kvm ]; then
                   echo "JVMM-LAB-ERROR=the lab's L1 kernel has no /dev/kvm (does QEMU emulate SVM/VMX here?)"
                   poweroff -f
@@ -208,17 +243,29 @@ public final class Lab {
                 # A boot comes as a machine file (no command-line parser to start); other commands as arguments.
                 main="-jar /jvmm/jvmm.jar @/jvmm/args"
                 [ -f /jvmm/machine.properties ] && main="-cp /jvmm/jvmm.jar dev.jvmm.lab.InnerBoot /jvmm/machine.properties"
+                # A host script (the guest's peers: TAP addresses, vsock clients) runs beside jvmm.
+                if [ -f /jvmm/host-script ]; then
+                  (sh /jvmm/host-script; echo "[host-script] exit status $?") </dev/null >/dev/console 2>&1 &
+                  hostpid=$!
+                fi
                 %s </dev/console >/dev/console 2>&1
                 rc=$?
-                # A first run per jar trains a class-data archive; the out disk takes it back to the host.
-                if [ -f /tmp/app.jsa ] && [ -b /dev/vda ]; then
-                  stat -c %%s /tmp/app.jsa > /tmp/size
-                  dd if=/tmp/size of=/dev/vda bs=512 count=1 conv=sync 2>/dev/null
-                  dd if=/tmp/app.jsa of=/dev/vda bs=1M seek=1 conv=fsync 2>/dev/null
+                if [ -n "$hostpid" ]; then
+                  # Give the host script a few seconds to finish and report, then stop it.
+                  n=0; while kill -0 $hostpid 2>/dev/null && [ $n -lt 20 ]; do sleep 1; n=$((n+1)); done
+                  kill $hostpid 2>/dev/null
                 fi
+                [ -f %s ] && echo "JVMM-LAB-METRICS=$(cat %s)"
+                # A first run per jar trains a class-data archive; the out disk takes it back to the host.
+                if [ -f /tmp/app.jsa ] && [ -b /dev/jvmmout ]; then
+                  stat -c %%s /tmp/app.jsa > /tmp/size
+                  dd if=/tmp/size of=/dev/jvmmout bs=512 count=1 conv=sync 2>/dev/null
+                  dd if=/tmp/app.jsa of=/dev/jvmmout bs=1M seek=1 conv=fsync 2>/dev/null
+                fi
+                sync
                 echo "JVMM-LAB-EXIT=$rc"
                 poweroff -f
-                """.formatted(String.join(" ", L1_MODULES), java);
+                """.formatted(String.join(" ", L1_MODULES), java, INNER_METRICS, INNER_METRICS);
     }
 
     /** The cached part of L1's initramfs: busybox, KVM modules, Java runtime and its libraries. */
@@ -316,6 +363,9 @@ public final class Lab {
         if (req.machineFile() != null) {
             perRun.file("jvmm/machine.properties", req.machineFile(), 0644);
         }
+        if (req.hostScript() != null) {
+            perRun.file("jvmm/host-script", req.hostScript(), 0755);
+        }
         long attached = 0;
         for (Map.Entry<String, Path> f : req.files().entrySet()) {
             perRun.fileFrom("lab/files/" + f.getKey(), f.getValue(), 0644);
@@ -342,7 +392,13 @@ public final class Lab {
                     ch.write(java.nio.ByteBuffer.allocate(1), OUT_DISK_BYTES - 1);
                 }
                 qemu.addAll(List.of("-drive", "file=" + outDisk + ",if=none,id=out,format=raw,cache=unsafe",
-                        "-device", "virtio-blk-pci,drive=out"));
+                        "-device", "virtio-blk-pci,drive=out,serial=jvmmout"));
+            }
+            for (int i = 0; i < req.disks().size(); i++) {
+                L1Disk d = req.disks().get(i);
+                qemu.addAll(List.of("-drive", "file=" + d.file().toString().replace(",", ",,") + ",if=none,id=d" + i
+                                + ",format=raw,cache=writeback" + (d.readOnly() ? ",readonly=on" : ""),
+                        "-device", "virtio-blk-pci,drive=d" + i + ",serial=" + d.serial()));
             }
             int rc = boot(qemu, req, stdin, stdout);
             if (outDisk != null) {
@@ -458,6 +514,13 @@ public final class Lab {
         if (console.error() != null) {
             log.println("\r\njvmm: lab: " + console.error());
             return ExitCodes.INTERNAL_ERROR;
+        }
+        if (req.metricsOut() != null) {
+            if (console.metrics() != null) {
+                Files.writeString(req.metricsOut(), console.metrics());
+            } else {
+                log.println("\r\njvmm: the lab reported no metrics for --metrics " + req.metricsOut());
+            }
         }
         if (console.exitStatus() == null) {
             log.println("\r\njvmm: the lab ended (QEMU status " + qemu.exitValue() + ") without reporting jvmm's status"

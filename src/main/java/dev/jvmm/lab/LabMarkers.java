@@ -18,6 +18,7 @@ public final class LabMarkers extends OutputStream {
     private StringBuilder marker;
     private volatile Integer exitStatus;
     private volatile String error;
+    private volatile String metrics;
 
     public LabMarkers(OutputStream out) {
         this.out = out;
@@ -29,7 +30,7 @@ public final class LabMarkers extends OutputStream {
             if (b == '\n' || b == '\r') {
                 finishMarker(marker.toString());
                 marker = null;
-            } else if (marker.length() < 4096) {
+            } else if (marker.length() < (1 << 20)) {
                 marker.append((char) (b & 0xff));
             }
             return;
@@ -60,6 +61,8 @@ public final class LabMarkers extends OutputStream {
             } catch (NumberFormatException e) {
                 error = "the lab reported an unreadable exit status: " + m;
             }
+        } else if (m.startsWith("METRICS=")) {
+            metrics = m.substring(8).trim();
         } else if (m.startsWith("ERROR=")) {
             error = m.substring(6).trim();
         }
@@ -73,6 +76,11 @@ public final class LabMarkers extends OutputStream {
     /** The inner jvmm's exit status, once the lab reported it. */
     public Integer exitStatus() {
         return exitStatus;
+    }
+
+    /** The inner jvmm's --metrics JSON, if the lab printed it. */
+    public String metrics() {
+        return metrics;
     }
 
     public String error() {

@@ -41,6 +41,8 @@ public final class Machine {
     public static final int SERIAL_PORT = 0x3f8;
     public static final int SERIAL_IRQ = 4;
     public static final int I8042_PORT = 0x60;
+    /** Interrupts for virtio devices, in order: ISA lines no platform device uses, then the IOAPIC's upper pins. */
+    public static final int[] VIRTIO_GSIS = {5, 6, 7, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23};
 
     private final MachineConfig config;
     private final Timeline timeline;
@@ -73,7 +75,8 @@ public final class Machine {
      * Runs {@code config} on this process's console (raw while it runs) and returns jvmm's exit
      * status; prints the timeline if asked. What `jvmm boot` does once the kernel is chosen.
      */
-    public static int runOnConsole(MachineConfig config, Timeline timeline) throws KernelLoadException, InterruptedException {
+    public static int runOnConsole(MachineConfig config, Timeline timeline)
+            throws KernelLoadException, DeviceSetupException, InterruptedException {
         int rc;
         try (Terminal ignored = Terminal.raw()) {
             timeline.mark("console ready");
@@ -91,7 +94,8 @@ public final class Machine {
     }
 
     /** Runs the VM; returns the stop reason. */
-    public StopReason run(InputStream stdin, OutputStream stdout) throws KernelLoadException, InterruptedException {
+    public StopReason run(InputStream stdin, OutputStream stdout)
+            throws KernelLoadException, DeviceSetupException, InterruptedException {
         byte[] kernel = readInput(config.kernel(), "kernel");
         byte[] initrd = config.initrd() == null ? null : readInput(config.initrd(), "initrd");
         RunControl control = new RunControl();
@@ -103,6 +107,8 @@ public final class Machine {
             return t;
         });
         ConsoleInput[] input = new ConsoleInput[1];
+        VirtioSetup[] virtio = new VirtioSetup[1];
+        StopReason[] stopped = new StopReason[1];
         // Resources close after the inner finally has joined every thread that touches them.
         try (KvmSystem kvm = KvmSystem.open();
              KvmVm vm = kvm.createVm();
@@ -119,9 +125,14 @@ public final class Machine {
                 vm.mapMemory(memory);
                 timeline.mark("KVM VM created");
 
+                virtio[0] = VirtioSetup.create(config.devices(), memory, vm::interruptLine, err);
+                DeviceSpecs.Discovery discovery = config.devices().discovery();
                 long rsdp = AcpiTables.write(memory, new AcpiTables.Config(config.cpus(), X86Layout.IOAPIC_ADDRESS,
-                        X86Layout.LAPIC_ADDRESS, List.of()), X86Layout.ACPI_START, X86Layout.ACPI_END);
-                X86Loader.Loaded loaded = X86Loader.load(memory, kernel, initrd, config.cmdline(), rsdp);
+                        X86Layout.LAPIC_ADDRESS, discovery == DeviceSpecs.Discovery.cmdline ? List.of() : virtio[0].acpiDevices()),
+                        X86Layout.ACPI_START, X86Layout.ACPI_END);
+                String devicesCmdline = discovery == DeviceSpecs.Discovery.acpi ? "" : virtio[0].cmdline();
+                String cmdline = devicesCmdline.isEmpty() ? config.cmdline() : config.cmdline() + " " + devicesCmdline;
+                X86Loader.Loaded loaded = X86Loader.load(memory, kernel, initrd, cmdline, rsdp);
                 timeline.mark("kernel loaded (" + loaded.format() + ")");
 
                 Bus pio = new Bus("port I/O");
@@ -143,6 +154,7 @@ public final class Machine {
                         control.stop(StopReason.exitRegister(status));
                     }
                 }), X86Layout.PLATFORM_PAGE, PlatformPage.SIZE);
+                virtio[0].insertInto(mmio);
 
                 CpuidEntries cpuid = kvm.supportedCpuid();
                 for (int i = 0; i < config.cpus(); i++) {
@@ -169,10 +181,31 @@ public final class Machine {
                     reason = control.reason();
                 }
                 timeline.mark("VM stopped: " + reason.detail());
+                stopped[0] = reason;
                 return reason;
             } finally {
                 stopEverything(control, vcpuThreads, input[0], flusher, console);
+                if (virtio[0] != null) {
+                    virtio[0].close();
+                    writeMetrics(virtio[0], stopped[0]);
+                }
             }
+        }
+    }
+
+    /** --metrics FILE: every device's counters as JSON, written once the VM has stopped. */
+    private void writeMetrics(VirtioSetup devices, StopReason reason) {
+        if (config.metricsFile() == null) {
+            return;
+        }
+        java.util.Map<String, Object> doc = new java.util.LinkedHashMap<>();
+        doc.put("stop", reason == null ? "error" : reason.kind().name().toLowerCase(java.util.Locale.ROOT));
+        doc.put("exit_status", reason == null ? ExitCodes.INTERNAL_ERROR : ExitCodes.of(reason));
+        doc.put("devices", devices.metrics());
+        try {
+            new com.fasterxml.jackson.databind.ObjectMapper().writeValue(config.metricsFile().toFile(), doc);
+        } catch (IOException e) {
+            err.println("\r\njvmm: cannot write --metrics " + config.metricsFile() + ": " + e.getMessage() + "\r");
         }
     }
 

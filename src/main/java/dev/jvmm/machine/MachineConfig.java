@@ -4,7 +4,7 @@ import java.nio.file.Path;
 
 /** Everything that decides how a VM is built. Immutable; the builder reads nothing else. */
 public record MachineConfig(Path kernel, Path initrd, String cmdline, int memoryMib, int cpus, int timeoutSeconds,
-                            boolean timeline, boolean escapeKey) {
+                            boolean timeline, boolean escapeKey, DeviceSpecs.Devices devices, Path metricsFile) {
     /** Firecracker's defaults, with the console on the UART jvmm emulates. */
     public static final String DEFAULT_CMDLINE =
             "console=ttyS0 reboot=k panic=1 i8042.noaux i8042.nomux i8042.dumbkbd";
@@ -23,5 +23,19 @@ public record MachineConfig(Path kernel, Path initrd, String cmdline, int memory
             throw new IllegalArgumentException("--timeout must not be negative");
         }
         cmdline = cmdline == null ? DEFAULT_CMDLINE : cmdline;
+        devices = devices == null ? DeviceSpecs.Devices.DEFAULT : devices;
+        if (devices.count() > Machine.VIRTIO_GSIS.length) {
+            throw new IllegalArgumentException("at most " + Machine.VIRTIO_GSIS.length + " virtio devices, not " + devices.count());
+        }
+    }
+
+    /** A machine with the default devices (virtio-rng only) and no metrics file. */
+    public MachineConfig(Path kernel, Path initrd, String cmdline, int memoryMib, int cpus, int timeoutSeconds,
+                         boolean timeline, boolean escapeKey) {
+        this(kernel, initrd, cmdline, memoryMib, cpus, timeoutSeconds, timeline, escapeKey, null, null);
+    }
+
+    public MachineConfig withDevices(DeviceSpecs.Devices d, Path metrics) {
+        return new MachineConfig(kernel, initrd, cmdline, memoryMib, cpus, timeoutSeconds, timeline, escapeKey, d, metrics);
     }
 }

@@ -25,6 +25,21 @@ public final class MachineConfigFile {
         p.setProperty("timeoutSeconds", Integer.toString(c.timeoutSeconds()));
         p.setProperty("timeline", Boolean.toString(c.timeline()));
         p.setProperty("escapeKey", Boolean.toString(c.escapeKey()));
+        var d = c.devices();
+        for (int i = 0; i < d.drives().size(); i++) {
+            p.setProperty("drive." + i, d.drives().get(i).spec());
+        }
+        for (int i = 0; i < d.nets().size(); i++) {
+            p.setProperty("net." + i, d.nets().get(i).spec());
+        }
+        if (d.vsock() != null) {
+            p.setProperty("vsock", d.vsock().spec());
+        }
+        p.setProperty("rng", Boolean.toString(d.rng()));
+        p.setProperty("virtioDiscovery", d.discovery().name());
+        if (c.metricsFile() != null) {
+            p.setProperty("metrics", c.metricsFile().toString());
+        }
         StringWriter w = new StringWriter();
         p.store(w, "jvmm machine");
         return w.toString();
@@ -38,10 +53,25 @@ public final class MachineConfigFile {
             return new MachineConfig(Path.of(required(p, "kernel")), initrd == null ? null : Path.of(initrd),
                     required(p, "cmdline"), Integer.parseInt(required(p, "memoryMib")), Integer.parseInt(required(p, "cpus")),
                     Integer.parseInt(required(p, "timeoutSeconds")), Boolean.parseBoolean(p.getProperty("timeline")),
-                    Boolean.parseBoolean(p.getProperty("escapeKey")));
+                    Boolean.parseBoolean(p.getProperty("escapeKey")), devices(p),
+                    p.getProperty("metrics") == null ? null : Path.of(p.getProperty("metrics")));
         } catch (NumberFormatException e) {
             throw new IOException("bad number in machine file: " + e.getMessage());
         }
+    }
+
+    private static DeviceSpecs.Devices devices(Properties p) {
+        java.util.List<DeviceSpecs.Drive> drives = new java.util.ArrayList<>();
+        for (int i = 0; p.getProperty("drive." + i) != null; i++) {
+            drives.add(DeviceSpecs.Drive.parse(p.getProperty("drive." + i)));
+        }
+        java.util.List<DeviceSpecs.Net> nets = new java.util.ArrayList<>();
+        for (int i = 0; p.getProperty("net." + i) != null; i++) {
+            nets.add(DeviceSpecs.Net.parse(p.getProperty("net." + i)));
+        }
+        String vsock = p.getProperty("vsock");
+        return new DeviceSpecs.Devices(drives, nets, vsock == null ? null : DeviceSpecs.Vsock.parse(vsock),
+                !"false".equals(p.getProperty("rng")), DeviceSpecs.Discovery.valueOf(p.getProperty("virtioDiscovery", "both")));
     }
 
     private static String required(Properties p, String key) throws IOException {
