@@ -51,6 +51,13 @@ public final class VirtioSetup implements AutoCloseable {
                 }
                 s.add(new BlockDevice(name, file, d.serial() != null ? d.serial() : name), memory, lines, log);
             }
+            if (devices.vsock() != null) {
+                try {
+                    s.add(dev.jvmm.devices.virtio.vsock.VsockDevice.open(devices.vsock().cid(), devices.vsock().uds()), memory, lines, log);
+                } catch (IOException e) {
+                    throw new DeviceSetupException("--vsock " + devices.vsock().spec() + ": " + e.getMessage());
+                }
+            }
             if (devices.rng()) {
                 s.add(new RngDevice(new SecureRandom()), memory, lines, log);
             }

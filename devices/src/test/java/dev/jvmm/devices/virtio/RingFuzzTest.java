@@ -3,6 +3,7 @@ package dev.jvmm.devices.virtio;
 import dev.jvmm.devices.virtio.blk.BlockDevice;
 import dev.jvmm.devices.virtio.blk.BlockFile;
 import dev.jvmm.devices.virtio.rng.RngDevice;
+import dev.jvmm.devices.virtio.vsock.VsockDevice;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,11 +40,13 @@ class RingFuzzTest {
         BlockDevice blk = new BlockDevice("blk0", BlockFile.open(disk, false), "fuzz");
         BlockDevice ro = new BlockDevice("blk1", BlockFile.open(roDisk, true), "ro");
         RngDevice rng = new RngDevice(new SecureRandom());
+        VsockDevice vsock = VsockDevice.open(3, dir.resolve("v.sock"));
         try {
             assertTimeoutPreemptively(Duration.ofMinutes(2), () -> {
                 fuzz(blk, 11);
                 fuzz(ro, 12);
                 fuzz(rng, 13);
+                fuzz(vsock, 14);
             });
             assertEquals(64 * 1024, Files.size(disk), "no write went past the disk's end");
             assertTrue(java.util.Arrays.equals(roContent, Files.readAllBytes(roDisk)), "read-only drive untouched");
@@ -52,6 +55,7 @@ class RingFuzzTest {
         } finally {
             blk.close();
             ro.close();
+            vsock.close();
         }
     }
 
