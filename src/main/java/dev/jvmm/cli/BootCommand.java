@@ -121,8 +121,12 @@ final class BootCommand implements Callable<Integer> {
                 return Guest.lab(System.err).boot(config, script, System.in, new FileOutputStream(FileDescriptor.out));
             }
         }
+        ProcessBuilder peerBuilder = new ProcessBuilder("sh", String.valueOf(hostScript));
+        // The script can run jvmm's own tools (vsock-check) as $JVMM.
+        peerBuilder.environment().put("JVMM", Path.of(System.getProperty("java.home"), "bin", "java") + " -jar "
+                + dev.jvmm.lab.Lab.ownJarOrEmpty());
         Process peer = hostScript == null ? null
-                : new ProcessBuilder("sh", hostScript.toString()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                : peerBuilder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try {
             return Machine.runOnConsole(config, tl);

@@ -198,6 +198,24 @@ public final class Lab {
         try (var s = Files.walk(jre.resolve("lib"))) {
             s.filter(p -> p.toString().endsWith(".so")).forEach(binaries::add);
         }
+        // Native libraries inside jvmm's jar (Netty's epoll) need theirs too (libdl, for one).
+        Path unpacked = Files.createTempDirectory("jvmm-native");
+        try {
+            Path jar = ownJar();
+            try (var zip = new java.util.zip.ZipFile(jar.toFile())) {
+                for (var e : java.util.Collections.list(zip.entries())) {
+                    if (e.getName().startsWith("META-INF/native/") && e.getName().endsWith(".so")) {
+                        Path out = unpacked.resolve(Path.of(e.getName()).getFileName());
+                        try (InputStream in = zip.getInputStream(e)) {
+                            Files.copy(in, out);
+                        }
+                        binaries.add(out);
+                    }
+                }
+            }
+        } catch (IOException noJar) {
+            // running from classes: no bundled native libraries
+        }
         for (Path b : binaries) {
             String out = HostTools.output("ldd", b.toString());
             if (out == null) {
@@ -215,6 +233,7 @@ public final class Lab {
                 }
             }
         }
+        HostTools.deleteTree(unpacked);
         // JNA's own native library needs only libc and the loader, both already here.
         return libs.stream().map(Path::of).toList();
     }
@@ -245,6 +264,7 @@ public final class Lab {
                 [ -f /jvmm/machine.properties ] && main="-cp /jvmm/jvmm.jar dev.jvmm.lab.InnerBoot /jvmm/machine.properties"
                 # A host script (the guest's peers: TAP addresses, vsock clients) runs beside jvmm.
                 if [ -f /jvmm/host-script ]; then
+                  export JVMM="/jre/bin/java $(cat /jvmm/host-jvm-options) -jar /jvmm/jvmm.jar"
                   (sh /jvmm/host-script; echo "[host-script] exit status $?") </dev/null >/dev/console 2>&1 &
                   hostpid=$!
                 fi
@@ -326,6 +346,15 @@ public final class Lab {
         return jar;
     }
 
+    /** jvmm's own jar, or "" when running from classes (tests). */
+    public static String ownJarOrEmpty() {
+        try {
+            return ownJar().toString();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
     static String quoteArg(String a) {
         return "\"" + a.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
@@ -365,6 +394,7 @@ public final class Lab {
         }
         if (req.hostScript() != null) {
             perRun.file("jvmm/host-script", req.hostScript(), 0755);
+            perRun.file("jvmm/host-jvm-options", String.join(" ", INNER_JVM_OPTIONS) + " -Xshare:off -Xmx256m\n", 0644);
         }
         long attached = 0;
         for (Map.Entry<String, Path> f : req.files().entrySet()) {
@@ -379,7 +409,11 @@ public final class Lab {
                 perRun.writeTo(o, false);
             }
             long initrdMib = Files.size(initrd) >> 20;
-            int l1Mem = (int) Math.max(1024, req.guestMemoryMib() + 2 * initrdMib + 640 + (attached >> 20));
+            // A host script's programs (JVMs for vsock-check, say) need room of their own.
+            int l1Mem = (int) Math.max(1024, req.guestMemoryMib() + 2 * initrdMib + 640 + (attached >> 20))
+                    + (req.hostScript() != null ? 1024 : 0);
+            // One L1 CPU per guest vCPU. (A second L1 CPU for a host script's programs made nested
+            // SVM under TCG fall over: a triple-faulting guest, a silent L1.)
             int l1Cpus = Math.max(1, Math.min(req.cpus(), Runtime.getRuntime().availableProcessors()));
             List<String> qemu = new ArrayList<>(List.of("qemu-system-x86_64", "-M", "q35", "-accel", "tcg", "-cpu", "max",
                     "-smp", Integer.toString(l1Cpus), "-m", Integer.toString(l1Mem), "-nodefaults", "-no-user-config",

@@ -16,10 +16,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.unix.DomainSocketAddress;
@@ -104,6 +103,9 @@ public final class VsockDevice implements VirtioDevice {
     /** A packet for the guest with no payload. */
     private record Control(int hostPort, int guestPort, int op, int flags, Conn conn) {}
 
+    /** Held so the level set on it stays (JUL keeps loggers weakly). */
+    private static final java.util.logging.Logger NETTY_LOG = java.util.logging.Logger.getLogger("io.netty");
+
     private final long guestCid;
     private final Path uds;
     private final EventLoopGroup group;
@@ -128,6 +130,7 @@ public final class VsockDevice implements VirtioDevice {
      * replaced; any other existing file is an error.
      */
     public static VsockDevice open(long guestCid, Path uds) throws IOException {
+        NETTY_LOG.setLevel(java.util.logging.Level.SEVERE); // its start-up warnings (no NICs in the lab) are noise here
         if (!Epoll.isAvailable()) {
             throw new IOException("vsock needs Netty's epoll transport, unavailable here: " + Epoll.unavailabilityCause());
         }
@@ -140,11 +143,13 @@ public final class VsockDevice implements VirtioDevice {
         if (uds.getParent() != null && !Files.isDirectory(uds.getParent())) {
             throw new IOException("directory " + uds.getParent() + " does not exist");
         }
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, r -> {
+        // Netty 4.1: 4.2's epoll handler drops a half-closed socket from epoll once it waits on
+        // nothing, then fails the next write that fills the socket (epoll_ctl MOD: ENOENT).
+        EventLoopGroup group = new EpollEventLoopGroup(1, r -> {
             Thread t = new Thread(r, "vsock-" + uds.getFileName());
             t.setDaemon(true);
             return t;
-        }, EpollIoHandler.newFactory());
+        });
         VsockDevice[] self = new VsockDevice[1];
         try {
             Channel server = new ServerBootstrap().group(group).channel(EpollServerDomainSocketChannel.class)
@@ -308,7 +313,7 @@ public final class VsockDevice implements VirtioDevice {
                 metrics.increment("host_connections");
                 c.channel.writeAndFlush(Unpooled.copiedBuffer("OK " + Integer.toUnsignedString(c.hostPort) + "\n",
                         StandardCharsets.US_ASCII));
-                c.channel.config().setAutoRead(true);
+                setAutoRead(c.channel, true);
             }
             case VsockPacket.OP_RW -> {
                 if (c == null || c.state != State.ESTABLISHED || (c.guestShutdown & VsockPacket.SHUTDOWN_SEND) != 0) {
@@ -390,9 +395,19 @@ public final class VsockDevice implements VirtioDevice {
         }
         if (c.guestShutdown == (VsockPacket.SHUTDOWN_RCV | VsockPacket.SHUTDOWN_SEND)) {
             rst(c.hostPort, c.guestPort, c); // the guest closed: RST completes its close
-        } else if ((c.guestShutdown & VsockPacket.SHUTDOWN_SEND) != 0 && !c.outputShut && c.channel instanceof EpollDomainSocketChannel ch) {
+        } else if ((c.guestShutdown & VsockPacket.SHUTDOWN_SEND) != 0 && !c.outputShut
+                && c.channel instanceof io.netty.channel.socket.DuplexChannel ch) {
             c.outputShut = true;
             ch.shutdownOutput();
+        }
+        finishIfBothDone(c);
+    }
+
+    /** Both sides have stopped sending and everything was delivered: RST ends it for the guest. */
+    private void finishIfBothDone(Conn c) {
+        if (conns.get(c.key()) == c && c.outputShut && c.shutdownSent
+                && (c.shutdownToGuest & VsockPacket.SHUTDOWN_SEND) != 0 && c.pendingBytes == 0) {
+            rst(c.hostPort, c.guestPort, c);
         }
     }
 
@@ -423,11 +438,22 @@ public final class VsockDevice implements VirtioDevice {
                             c.state = State.ESTABLISHED;
                             metrics.increment("guest_connections");
                             control.add(new Control(c.hostPort, c.guestPort, VsockPacket.OP_RESPONSE, 0, c));
-                            ch.config().setAutoRead(true);
+                            setAutoRead(ch, true);
                         }
                         pumpRx();
                     }
                 });
+    }
+
+    /**
+     * Pauses or resumes reading a Unix socket. Once its input is shut (the host half-closed), Netty
+     * has taken it out of epoll's read set, and changing that would fail (epoll_ctl: ENOENT).
+     */
+    private static void setAutoRead(Channel ch, boolean on) {
+        if (ch instanceof io.netty.channel.socket.DuplexChannel d && d.isInputShutdown()) {
+            return;
+        }
+        ch.config().setAutoRead(on);
     }
 
     /** Sends RST for the pair and forgets the connection, if there is one. */
@@ -496,6 +522,7 @@ public final class VsockDevice implements VirtioDevice {
                 } else if (data.pendingBytes == 0) {
                     data.shutdownSent = true;
                     written = send(out, data.hostPort, data.guestPort, VsockPacket.OP_SHUTDOWN, data.shutdownToGuest, data, null, 0);
+                    finishIfBothDone(data);
                 } else {
                     int room = (int) Math.min(chain.writableBytes() - VsockPacket.HEADER_SIZE, MAX_PAYLOAD);
                     int n = (int) Math.min(Math.min(data.pendingBytes, data.peerCredit()), room);
@@ -505,7 +532,7 @@ public final class VsockDevice implements VirtioDevice {
                     metrics.add("rx_bytes", n);
                     if (data.paused && data.pendingBytes < PENDING_PAUSE / 2) {
                         data.paused = false;
-                        data.channel.config().setAutoRead(true);
+                        setAutoRead(data.channel, true);
                     }
                 }
                 rx.addUsed(chain.head(), written);
@@ -645,7 +672,7 @@ public final class VsockDevice implements VirtioDevice {
                 c.pendingBytes += b.readableBytes();
                 if (c.pendingBytes >= PENDING_PAUSE && !c.paused) {
                     c.paused = true;
-                    ctx.channel().config().setAutoRead(false);
+                    setAutoRead(ctx.channel(), false);
                 }
                 pumpRx();
             }
@@ -681,6 +708,7 @@ public final class VsockDevice implements VirtioDevice {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            metrics.increment("errors");
             ctx.close();
         }
     }

@@ -145,6 +145,47 @@ class VsockDeviceTest {
     }
 
     @Test
+    void hostHalfCloseStillLetsTheGuestAnswer() throws Exception {
+        try (SocketChannel host = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("v.sock")))) {
+            host.write(ByteBuffer.wrap("CONNECT 7\n".getBytes(StandardCharsets.US_ASCII)));
+            Packet req = nextRx();
+            int hostPort = req.header().srcPort();
+            sendTx(7, hostPort, VsockPacket.OP_RESPONSE, 0, 1 << 20, 0, new byte[0]);
+            assertEquals("OK " + hostPort, readLine(host));
+            byte[] data = new byte[600_000]; // more than jvmm buffers before it pauses reading
+            new java.util.Random(5).nextBytes(data);
+            Thread writer = new Thread(() -> {
+                try {
+                    host.write(ByteBuffer.wrap(data));
+                    host.shutdownOutput();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            writer.start();
+            java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+            int fwd = 0;
+            Packet p;
+            while ((p = nextRx()).header().op() == VsockPacket.OP_RW) {
+                got.write(p.payload());
+                fwd += p.payload().length;
+                sendTx(7, hostPort, VsockPacket.OP_CREDIT_UPDATE, 0, 1 << 20, fwd, new byte[0]);
+            }
+            writer.join();
+            assertArrayEquals(data, got.toByteArray());
+            assertEquals(VsockPacket.OP_SHUTDOWN, p.header().op());
+            assertEquals(VsockPacket.SHUTDOWN_SEND, p.header().flags(), "only: the host sends no more");
+            // The guest still answers after the host's half close, then shuts down its sending side.
+            sendTx(7, hostPort, VsockPacket.OP_RW, 0, 1 << 20, fwd, "late reply".getBytes(StandardCharsets.US_ASCII));
+            sendTx(7, hostPort, VsockPacket.OP_SHUTDOWN, VsockPacket.SHUTDOWN_SEND, 1 << 20, fwd, new byte[0]);
+            assertEquals("late reply", new String(readN(host, 100), StandardCharsets.US_ASCII));
+            assertEquals(null, readLine(host), "EOF after the guest's SHUTDOWN(SEND)");
+        }
+        assertEquals(VsockPacket.OP_RST, nextRx().header().op(), "both sides done sending: RST ends it");
+        assertEquals(0, device.connections());
+    }
+
+    @Test
     void guestRefusalClosesTheHostSocket() throws Exception {
         try (SocketChannel host = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("v.sock")))) {
             host.write(ByteBuffer.wrap("CONNECT 99\n".getBytes(StandardCharsets.US_ASCII)));
