@@ -51,6 +51,17 @@ public final class VirtioSetup implements AutoCloseable {
                 }
                 s.add(new BlockDevice(name, file, d.serial() != null ? d.serial() : name), memory, lines, log);
             }
+            for (int i = 0; i < devices.nets().size(); i++) {
+                DeviceSpecs.Net n = devices.nets().get(i);
+                dev.jvmm.devices.virtio.net.TapBackend tap;
+                try {
+                    tap = dev.jvmm.devices.virtio.net.TapBackend.open(n.tap());
+                } catch (dev.jvmm.vmm.sys.Tap.TapException e) {
+                    throw new DeviceSetupException("--net " + n.spec() + ": " + e.getMessage());
+                }
+                s.add(new dev.jvmm.devices.virtio.net.NetDevice("net" + i, n.mac() != null ? n.mac() : DeviceSpecs.defaultMac(i), tap),
+                        memory, lines, log);
+            }
             if (devices.vsock() != null) {
                 try {
                     s.add(dev.jvmm.devices.virtio.vsock.VsockDevice.open(devices.vsock().cid(), devices.vsock().uds()), memory, lines, log);

@@ -84,6 +84,33 @@ final class Jvmm {
         return out;
     }
 
+    /**
+     * A busybox initramfs whose /init is {@code script}, with the static guest-probe test helper
+     * (src/test/resources/guest/guest-probe.c) as /bin/guest-probe.
+     */
+    static Path initramfsWithProbe(Path dir, String name, String script) throws IOException, InterruptedException {
+        Path probe = dir.resolve("guest-probe");
+        if (!Files.exists(probe)) {
+            Path src = dir.resolve("guest-probe.c");
+            try (var in = Jvmm.class.getResourceAsStream("/guest/guest-probe.c")) {
+                Files.copy(in, src);
+            }
+            Process cc = new ProcessBuilder("gcc", "-static", "-O2", "-o", probe.toString(), src.toString())
+                    .redirectErrorStream(true).start();
+            String out = new String(cc.getInputStream().readAllBytes());
+            if (cc.waitFor() != 0) {
+                throw new AssertionError("gcc guest-probe.c failed: " + out);
+            }
+        }
+        var fs = dev.jvmm.images.initramfs.BusyboxInitramfs.create(script);
+        fs.fileFrom("bin/guest-probe", probe, 0755);
+        Path out = dir.resolve(name + ".cpio.gz");
+        try (var o = Files.newOutputStream(out)) {
+            fs.writeTo(o, true);
+        }
+        return out;
+    }
+
     /** The start of a test init: mounts, so that /dev/mem and /proc work. */
     static final String INIT_PRELUDE = """
             #!/bin/sh

@@ -41,12 +41,30 @@ class RingFuzzTest {
         BlockDevice ro = new BlockDevice("blk1", BlockFile.open(roDisk, true), "ro");
         RngDevice rng = new RngDevice(new SecureRandom());
         VsockDevice vsock = VsockDevice.open(3, dir.resolve("v.sock"));
+        int[] sent = new int[1];
+        dev.jvmm.devices.virtio.net.NetDevice net = new dev.jvmm.devices.virtio.net.NetDevice("net0", new byte[] {6, 0, 0, 0, 0, 1},
+                new dev.jvmm.devices.virtio.net.NetBackend() {
+                    public boolean offloadCapable() {
+                        return true;
+                    }
+
+                    public void setGuestOffloads(int tunFlags) {}
+
+                    public void send(java.nio.ByteBuffer frame) {
+                        sent[0]++;
+                    }
+
+                    public void start(dev.jvmm.devices.virtio.net.NetDevice device) {}
+
+                    public void close() {}
+                });
         try {
             assertTimeoutPreemptively(Duration.ofMinutes(2), () -> {
                 fuzz(blk, 11);
                 fuzz(ro, 12);
                 fuzz(rng, 13);
                 fuzz(vsock, 14);
+                fuzz(net, 15);
             });
             assertEquals(64 * 1024, Files.size(disk), "no write went past the disk's end");
             assertTrue(java.util.Arrays.equals(roContent, Files.readAllBytes(roDisk)), "read-only drive untouched");

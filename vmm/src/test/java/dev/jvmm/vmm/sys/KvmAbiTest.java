@@ -11,7 +11,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** Checks jvmm's ioctl numbers and kvm_run offsets against linux/kvm.h, compiled by the host's C compiler. */
+/** Checks jvmm's ioctl numbers and kvm_run offsets against linux/kvm.h and linux/if_tun.h, compiled by the host's C compiler. */
 class KvmAbiTest {
     @TempDir
     Path tmp;
@@ -20,6 +20,7 @@ class KvmAbiTest {
             #include <stdio.h>
             #include <stddef.h>
             #include <linux/kvm.h>
+            #include <linux/if_tun.h>
             #define P(name, value) printf("%s %lu\\n", name, (unsigned long)(value))
             int main(void) {
               P("KVM_GET_API_VERSION", KVM_GET_API_VERSION); P("KVM_CREATE_VM", KVM_CREATE_VM);
@@ -50,6 +51,10 @@ class KvmAbiTest {
               P("KVM_EXIT_SHUTDOWN", KVM_EXIT_SHUTDOWN); P("KVM_EXIT_SYSTEM_EVENT", KVM_EXIT_SYSTEM_EVENT);
               P("KVM_EXIT_INTERNAL_ERROR", KVM_EXIT_INTERNAL_ERROR); P("KVM_EXIT_FAIL_ENTRY", KVM_EXIT_FAIL_ENTRY);
               P("KVM_CAP_MAX_VCPUS", KVM_CAP_MAX_VCPUS); P("KVM_CAP_IMMEDIATE_EXIT", KVM_CAP_IMMEDIATE_EXIT);
+              P("TUNSETIFF", TUNSETIFF); P("TUNSETOFFLOAD", TUNSETOFFLOAD); P("TUNSETVNETHDRSZ", TUNSETVNETHDRSZ);
+              P("IFF_TAP", IFF_TAP); P("IFF_NO_PI", IFF_NO_PI); P("IFF_VNET_HDR", IFF_VNET_HDR);
+              P("TUN_F_CSUM", TUN_F_CSUM); P("TUN_F_TSO4", TUN_F_TSO4); P("TUN_F_TSO6", TUN_F_TSO6);
+              P("TUN_F_TSO_ECN", TUN_F_TSO_ECN);
               return 0;
             }
             """;
@@ -71,10 +76,12 @@ class KvmAbiTest {
         }
         assertEquals(0, run.waitFor());
         int checked = 0;
-        for (var f : KvmIoctls.class.getFields()) {
-            if (c.containsKey(f.getName())) {
-                assertEquals(c.get(f.getName()).longValue(), ((Number) f.get(null)).longValue(), f.getName());
-                checked++;
+        for (Class<?> k : new Class<?>[] {KvmIoctls.class, Tap.class}) {
+            for (var f : k.getFields()) {
+                if (c.containsKey(f.getName())) {
+                    assertEquals(c.get(f.getName()).longValue(), ((Number) f.get(null)).longValue(), f.getName());
+                    checked++;
+                }
             }
         }
         assertEquals(c.size(), checked, "every value the C program printed has a Java twin");
