@@ -1,18 +1,13 @@
 /*
  * Guest-side helper for jvmm's end-to-end tests (static, runs from the test initramfs):
- *   guest-probe zeroout DEV OFFSET LEN      BLKZEROOUT ioctl: write bios even on a read-only disk
  *   guest-probe vsock-serve PORT N          accept N vsock connections, echo each until EOF
  *   guest-probe vsock-connect CID PORT N    make N connections to CID:PORT, echo each until EOF
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/fs.h>
 #include <linux/vm_sockets.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -48,14 +43,6 @@ static int wait_all(int n, const char *what) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 5 && strcmp(argv[1], "zeroout") == 0) {
-        int fd = open(argv[2], O_WRONLY);
-        if (fd < 0) { printf("guest-probe: zeroout: open: %s\n", strerror(errno)); return 1; }
-        uint64_t range[2] = {strtoull(argv[3], 0, 0), strtoull(argv[4], 0, 0)};
-        if (ioctl(fd, BLKZEROOUT, range) < 0) { printf("guest-probe: zeroout: %s\n", strerror(errno)); return 1; }
-        printf("guest-probe: zeroout: ok\n");
-        return 0;
-    }
     if (argc == 4 && strcmp(argv[1], "vsock-serve") == 0) {
         int n = atoi(argv[3]);
         int s = socket(AF_VSOCK, SOCK_STREAM, 0);
@@ -93,6 +80,6 @@ int main(int argc, char **argv) {
         }
         return wait_all(n, "vsock-connect");
     }
-    fprintf(stderr, "usage: guest-probe zeroout DEV OFF LEN | vsock-serve PORT N | vsock-connect CID PORT N\n");
+    fprintf(stderr, "usage: guest-probe vsock-serve PORT N | vsock-connect CID PORT N\n");
     return 2;
 }

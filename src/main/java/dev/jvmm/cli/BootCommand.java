@@ -77,8 +77,8 @@ final class BootCommand implements Callable<Integer> {
 
     @Option(names = "--host-script", paramLabel = "FILE",
             description = {"a shell script run beside the guest on the machine whose KVM runs it (in the lab: inside L1),"
-                    + " started with the VM; for the guest's peers (TAP addresses, vsock clients). Its output goes to the"
-                    + " console; it gets 20 s after the VM stops, then is stopped"})
+                    + " started with the VM; for the guest's peers (TAP addresses, vsock clients). It gets 20 s after the VM"
+                    + " stops, then is stopped; its output follows the guest's, each line marked [host-script]"})
     Path hostScript;
 
     @Option(names = "--lab", paramLabel = "MODE", defaultValue = "auto",
@@ -125,9 +125,11 @@ final class BootCommand implements Callable<Integer> {
         // The script can run jvmm's own tools (vsock-check) as $JVMM.
         peerBuilder.environment().put("JVMM", Path.of(System.getProperty("java.home"), "bin", "java") + " -jar "
                 + dev.jvmm.lab.Lab.ownJarOrEmpty());
+        // The script's output is kept aside and shown after the guest's, so the two never interleave.
+        java.io.File peerLog = java.io.File.createTempFile("jvmm-host-script", ".log");
         Process peer = hostScript == null ? null
                 : peerBuilder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectOutput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                .redirectOutput(peerLog).redirectErrorStream(true).start();
         try {
             return Machine.runOnConsole(config, tl);
         } finally {
@@ -135,8 +137,13 @@ final class BootCommand implements Callable<Integer> {
                 if (!peer.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
                     peer.destroy();
                 }
-                System.err.println("[host-script] exit status " + peer.waitFor());
+                int status = peer.waitFor();
+                for (String line : java.nio.file.Files.readAllLines(peerLog.toPath(), java.nio.charset.StandardCharsets.ISO_8859_1)) {
+                    System.out.println("[host-script] " + line);
+                }
+                System.out.println("[host-script] exit status " + status);
             }
+            java.nio.file.Files.deleteIfExists(peerLog.toPath());
         }
     }
 }

@@ -265,7 +265,7 @@ public final class Lab {
                 # A host script (the guest's peers: TAP addresses, vsock clients) runs beside jvmm.
                 if [ -f /jvmm/host-script ]; then
                   export JVMM="/jre/bin/java $(cat /jvmm/host-jvm-options) -jar /jvmm/jvmm.jar"
-                  (sh /jvmm/host-script; echo "[host-script] exit status $?") </dev/null >/dev/console 2>&1 &
+                  (sh /jvmm/host-script; echo "exit status $?") </dev/null >/tmp/host-script.log 2>&1 &
                   hostpid=$!
                 fi
                 %s </dev/console >/dev/console 2>&1
@@ -274,6 +274,8 @@ public final class Lab {
                   # Give the host script a few seconds to finish and report, then stop it.
                   n=0; while kill -0 $hostpid 2>/dev/null && [ $n -lt 20 ]; do sleep 1; n=$((n+1)); done
                   kill $hostpid 2>/dev/null
+                  # Its output comes after the guest's, so the two never interleave mid-line.
+                  sed 's/^/[host-script] /' /tmp/host-script.log
                 fi
                 [ -f %s ] && echo "JVMM-LAB-METRICS=$(cat %s)"
                 # A first run per jar trains a class-data archive; the out disk takes it back to the host.

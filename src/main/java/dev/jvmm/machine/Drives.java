@@ -33,7 +33,7 @@ public final class Drives {
             if (!Files.isRegularFile(p) || !Lz4.isLz4(p)) {
                 return d.withPath(p, d.readOnlyFor(false));
             }
-            Path dir = Cache.dir("drives");
+            Path dir = Files.createDirectories(Cache.dir("drives"));
             String key = sha256(p);
             Path plain = dir.resolve(key + ".img");
             if (!Files.isRegularFile(plain)) {

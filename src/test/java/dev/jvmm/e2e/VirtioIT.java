@@ -106,12 +106,11 @@ class VirtioIT {
         JsonNode blk = new ObjectMapper().readTree(m1.toFile()).path("devices").path("blk0");
         assertTrue(blk.path("write_bytes").asLong() >= 64 * MIB, blk.toString());
 
-        // Boot 2: read it back; the ro drive refuses writes; the rng device feeds /dev/hwrng.
+        // Boot 2: read it back; the ro drive is read-only to the guest; the rng device feeds /dev/hwrng.
         Path read = Jvmm.initramfsWithProbe(tmp, "blk-read", Jvmm.INIT_PRELUDE + """
                 echo "READBACK $(dd if=/dev/vda bs=1M count=64 iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)"
                 echo "SERIAL $(cat /sys/block/vda/serial) RO $(cat /sys/block/vdb/ro)"
                 dd if=/dev/zero of=/dev/vdb bs=4096 count=1 oflag=direct 2>/dev/null || echo "RO-DD-REFUSED"
-                guest-probe zeroout /dev/vdb 0 65536
                 echo "HWRNG $(head -c 64 /dev/hwrng | wc -c) $(cat /sys/devices/virtual/misc/hw_random/rng_current)"
                 dmesg | grep -m1 'crng init done'
                 poweroff -f
@@ -123,9 +122,11 @@ class VirtioIT {
         assertEquals(guestSha, group(r2.out(), "READBACK ([0-9a-f]{64})"), "a second boot reads back what the first wrote");
         assertTrue(r2.out().contains("SERIAL e2e-disk RO 1"), r2.out());
         assertTrue(r2.out().contains("RO-DD-REFUSED"), "the guest kernel refuses writes to the ro disk: " + r2.out());
-        assertTrue(r2.out().contains("guest-probe: zeroout: Input/output error"), "jvmm answers IOERR: " + r2.out());
         JsonNode devices = new ObjectMapper().readTree(m2.toFile()).path("devices");
-        assertTrue(devices.path("blk1").path("rejected_writes").asLong() >= 1, devices.toString());
+        // Linux honours VIRTIO_BLK_F_RO at every write path (write, mmap, zeroout and discard
+        // ioctls), so nothing reaches the device: jvmm's own refusal and its rejected_writes
+        // counter are tested in BlockDeviceTest with a driver that ignores the flag.
+        assertEquals(0, devices.path("blk1").path("write_bytes").asLong(), devices.toString());
         assertEquals(roBefore, sha256(ro, Files.size(ro)), "the read-only file is unchanged");
         assertTrue(r2.out().contains("HWRNG 64 virtio_rng"), r2.out());
         assertTrue(devices.path("rng").path("bytes").asLong() >= 64, devices.toString());
@@ -137,9 +138,9 @@ class VirtioIT {
         Path init = Jvmm.initramfsWithProbe(tmp, "vsock", Jvmm.INIT_PRELUDE + """
                 guest-probe vsock-serve 5000 16 > /tmp/serve.log 2>&1 &
                 sp=$!
-                guest-probe vsock-connect 2 6000 16
+                guest-probe vsock-connect 2 6000 16 > /tmp/connect.log 2>&1
                 wait $sp
-                cat /tmp/serve.log
+                cat /tmp/connect.log /tmp/serve.log
                 poweroff -f
                 """);
         Path script = tmp.resolve("vsock-host.sh");

@@ -2,12 +2,15 @@ package dev.jvmm.images;
 
 import java.nio.file.Path;
 
-/** Where jvmm keeps built artifacts: $JVMM_CACHE, else $XDG_CACHE_HOME/jvmm, else ~/.cache/jvmm. */
+/**
+ * Where jvmm keeps built artifacts: the system property jvmm.cache (tests), else $JVMM_CACHE,
+ * else $XDG_CACHE_HOME/jvmm, else ~/.cache/jvmm.
+ */
 public final class Cache {
     private Cache() {}
 
     public static Path root() {
-        String explicit = System.getenv("JVMM_CACHE");
+        String explicit = System.getProperty("jvmm.cache", System.getenv("JVMM_CACHE"));
         if (explicit != null && !explicit.isBlank()) {
             return Path.of(explicit).toAbsolutePath();
         }
