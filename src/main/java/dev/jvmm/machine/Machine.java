@@ -125,7 +125,8 @@ public final class Machine {
                 vm.mapMemory(memory);
                 timeline.mark("KVM VM created");
 
-                virtio[0] = VirtioSetup.create(config.devices(), memory, vm::interruptLine, err);
+                // virtio interrupts are edges (the DSDT says so): irqfd, one eventfd write each.
+                virtio[0] = VirtioSetup.create(config.devices(), memory, vm::irqfdLine, err);
                 DeviceSpecs.Discovery discovery = config.devices().discovery();
                 long rsdp = AcpiTables.write(memory, new AcpiTables.Config(config.cpus(), X86Layout.IOAPIC_ADDRESS,
                         X86Layout.LAPIC_ADDRESS, discovery == DeviceSpecs.Discovery.cmdline ? List.of() : virtio[0].acpiDevices()),

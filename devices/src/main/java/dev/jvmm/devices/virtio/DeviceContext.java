@@ -10,6 +10,34 @@ public record DeviceContext(GuestMemory memory, List<Virtqueue> queues, long fea
         return VirtioFeatures.has(features, bit);
     }
 
+    /** Serves one request chain; returns how many bytes it wrote into the chain. */
+    @FunctionalInterface
+    public interface ChainHandler {
+        long handle(DescriptorChain chain);
+    }
+
+    /**
+     * The device side of a notify: takes every chain the driver made available on queue
+     * {@code index}, returns each with the length {@code handler} reports, and interrupts the
+     * driver if it asked to be. A chain that breaks the rules puts the device in NEEDS_RESET.
+     */
+    public void drain(int index, ChainHandler handler) {
+        Virtqueue queue = queues.get(index);
+        boolean used = false;
+        try {
+            DescriptorChain chain;
+            while ((chain = queue.pop()) != null) {
+                queue.addUsed(chain.head(), handler.handle(chain));
+                used = true;
+            }
+        } catch (VirtqueueException e) {
+            signals.deviceError("queue " + index + ": " + e.getMessage());
+        }
+        if (used) {
+            signals.usedBuffers(queue);
+        }
+    }
+
     /** How a device tells the driver something happened. */
     public interface Signals {
         /** Buffers went into {@code queue}'s used ring; interrupts the driver if it asked to be. */

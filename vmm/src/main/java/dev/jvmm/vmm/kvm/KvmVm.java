@@ -14,6 +14,7 @@ public final class KvmVm implements AutoCloseable {
     private final KvmSystem system;
     private final int fd;
     private final List<KvmVcpu> vcpus = new ArrayList<>();
+    private final List<Integer> eventfds = new ArrayList<>();
     private boolean closed;
 
     KvmVm(KvmSystem system, int fd) {
@@ -66,6 +67,39 @@ public final class KvmVm implements AutoCloseable {
         return asserted -> setIrqLine(gsi, asserted);
     }
 
+    /**
+     * An edge-triggered interrupt wired to {@code gsi} through KVM_IRQFD: each pulse is one write
+     * to an eventfd (one syscall, from any thread) instead of two KVM_IRQ_LINE ioctls.
+     */
+    public synchronized InterruptLine irqfdLine(int gsi) {
+        int efd = Syscalls.eventfd(0);
+        ByteBuffer b = Syscalls.struct(32);
+        b.putInt(0, efd).putInt(4, gsi).putInt(8, 0);
+        try {
+            Syscalls.ioctl(fd, KvmIoctls.KVM_IRQFD, Syscalls.address(b), "KVM_IRQFD");
+        } catch (RuntimeException e) {
+            Syscalls.close(efd);
+            throw e;
+        }
+        eventfds.add(efd);
+        ByteBuffer one = Syscalls.struct(8).putLong(0, 1);
+        return new InterruptLine() {
+            @Override
+            public void setLevel(boolean asserted) {
+                if (asserted) {
+                    pulse(); // an irqfd only knows edges
+                }
+            }
+
+            @Override
+            public void pulse() {
+                synchronized (one) {
+                    Syscalls.write(efd, one, 8);
+                }
+            }
+        };
+    }
+
     public synchronized KvmVcpu createVcpu(int id) {
         int vcpuFd = Syscalls.ioctl(fd, KvmIoctls.KVM_CREATE_VCPU, id, "KVM_CREATE_VCPU");
         KvmVcpu vcpu;
@@ -93,5 +127,8 @@ public final class KvmVm implements AutoCloseable {
             v.close();
         }
         Syscalls.close(fd);
+        for (int efd : eventfds) {
+            Syscalls.close(efd); // after the VM: its irqfds go with it
+        }
     }
 }

@@ -6,7 +6,6 @@ import dev.jvmm.devices.virtio.DeviceMetrics;
 import dev.jvmm.devices.virtio.MmioTransport;
 import dev.jvmm.devices.virtio.VirtioDevice;
 import dev.jvmm.devices.virtio.VirtioFeatures;
-import dev.jvmm.devices.virtio.Virtqueue;
 import dev.jvmm.devices.virtio.VirtqueueException;
 
 import java.io.IOException;
@@ -147,20 +146,7 @@ public final class BlockDevice implements VirtioDevice {
         if (context == null || index != 0) {
             return;
         }
-        Virtqueue queue = context.queues().get(0);
-        boolean used = false;
-        try {
-            DescriptorChain chain;
-            while ((chain = queue.pop()) != null) {
-                queue.addUsed(chain.head(), handle(chain));
-                used = true;
-            }
-        } catch (VirtqueueException e) {
-            context.signals().deviceError("request queue: " + e.getMessage());
-        }
-        if (used) {
-            context.signals().usedBuffers(queue);
-        }
+        context.drain(0, this::handle);
     }
 
     /** Serves one request; returns the bytes written into the chain (data plus status). */

@@ -153,28 +153,15 @@ public final class NetDevice implements VirtioDevice {
     }
 
     private void transmit() {
-        Virtqueue tx = context.queues().get(TX);
-        boolean used = false;
-        try {
-            DescriptorChain chain;
-            while ((chain = tx.pop()) != null) {
-                sendFrame(chain);
-                tx.addUsed(chain.head(), 0);
-                used = true;
-            }
-        } catch (VirtqueueException e) {
-            context.signals().deviceError("tx queue: " + e.getMessage());
-        }
-        if (used) {
-            context.signals().usedBuffers(tx);
-        }
+        context.drain(TX, this::sendFrame);
     }
 
-    private void sendFrame(DescriptorChain chain) {
+    /** Writes one frame to the backend; a tx chain is returned with nothing written into it. */
+    private long sendFrame(DescriptorChain chain) {
         long len = chain.readableBytes();
         if (len <= HEADER_SIZE || len > MAX_FRAME) {
             metrics.increment("tx_errors");
-            return;
+            return 0;
         }
         txBuffer.clear();
         DescriptorChain.Reader in = chain.reader();
@@ -190,6 +177,7 @@ public final class NetDevice implements VirtioDevice {
         } catch (IOException e) {
             metrics.increment("tx_errors");
         }
+        return 0;
     }
 
     /**

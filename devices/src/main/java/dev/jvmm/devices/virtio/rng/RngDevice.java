@@ -1,11 +1,8 @@
 package dev.jvmm.devices.virtio.rng;
 
-import dev.jvmm.devices.virtio.DescriptorChain;
 import dev.jvmm.devices.virtio.DeviceContext;
 import dev.jvmm.devices.virtio.DeviceMetrics;
 import dev.jvmm.devices.virtio.VirtioDevice;
-import dev.jvmm.devices.virtio.Virtqueue;
-import dev.jvmm.devices.virtio.VirtqueueException;
 
 import java.security.SecureRandom;
 
@@ -67,25 +64,14 @@ public final class RngDevice implements VirtioDevice {
         if (context == null) {
             return;
         }
-        Virtqueue queue = context.queues().get(0);
-        boolean used = false;
-        try {
-            DescriptorChain chain;
-            while ((chain = queue.pop()) != null) {
-                int n = (int) Math.min(chain.writableBytes(), MAX_PER_REQUEST);
-                byte[] bytes = new byte[n];
-                random.nextBytes(bytes);
-                int written = chain.writer().write(bytes, 0, n);
-                queue.addUsed(chain.head(), written);
-                metrics.increment("requests");
-                metrics.add("bytes", written);
-                used = true;
-            }
-        } catch (VirtqueueException e) {
-            context.signals().deviceError(e.getMessage());
-        }
-        if (used) {
-            context.signals().usedBuffers(queue);
-        }
+        context.drain(0, chain -> {
+            int n = (int) Math.min(chain.writableBytes(), MAX_PER_REQUEST);
+            byte[] bytes = new byte[n];
+            random.nextBytes(bytes);
+            int written = chain.writer().write(bytes, 0, n);
+            metrics.increment("requests");
+            metrics.add("bytes", written);
+            return written;
+        });
     }
 }

@@ -255,21 +255,10 @@ public final class VsockDevice implements VirtioDevice {
     // ---------------------------------------------------------------- guest to host
 
     private void processTx() {
-        Virtqueue tx = context.queues().get(TX);
-        boolean used = false;
-        try {
-            DescriptorChain chain;
-            while ((chain = tx.pop()) != null) {
-                handleTx(chain);
-                tx.addUsed(chain.head(), 0);
-                used = true;
-            }
-        } catch (VirtqueueException e) {
-            context.signals().deviceError("tx queue: " + e.getMessage());
-        }
-        if (used) {
-            context.signals().usedBuffers(tx);
-        }
+        context.drain(TX, chain -> {
+            handleTx(chain);
+            return 0;
+        });
     }
 
     private void handleTx(DescriptorChain chain) {
