@@ -108,6 +108,7 @@ public final class Machine {
         });
         ConsoleInput[] input = new ConsoleInput[1];
         VirtioSetup[] virtio = new VirtioSetup[1];
+        QueueNotifier[] notifier = new QueueNotifier[1];
         StopReason[] stopped = new StopReason[1];
         // Resources close after the inner finally has joined every thread that touches them.
         try (KvmSystem kvm = KvmSystem.open();
@@ -156,6 +157,9 @@ public final class Machine {
                     }
                 }), X86Layout.PLATFORM_PAGE, PlatformPage.SIZE);
                 virtio[0].insertInto(mmio);
+                if (kvm.checkExtension(KvmIoctls.KVM_CAP_IOEVENTFD) > 0) {
+                    notifier[0] = new QueueNotifier(vm, virtio[0]);
+                }
 
                 CpuidEntries cpuid = kvm.supportedCpuid();
                 for (int i = 0; i < config.cpus(); i++) {
@@ -172,6 +176,9 @@ public final class Machine {
                         // stdout gone; the VM keeps running until it stops
                     }
                 }, 20, 20, TimeUnit.MILLISECONDS);
+                if (notifier[0] != null) {
+                    notifier[0].start();
+                }
                 vcpuThreads.forEach(VcpuThread::start);
                 input[0].start();
                 timeline.mark("vCPUs started (" + config.cpus() + ")");
@@ -186,6 +193,9 @@ public final class Machine {
                 return reason;
             } finally {
                 stopEverything(control, vcpuThreads, input[0], flusher, console);
+                if (notifier[0] != null) {
+                    notifier[0].close();
+                }
                 if (virtio[0] != null) {
                     virtio[0].close();
                     writeMetrics(virtio[0], stopped[0]);

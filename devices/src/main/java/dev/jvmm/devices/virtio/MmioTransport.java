@@ -211,6 +211,19 @@ public final class MmioTransport implements BusDevice {
         queueWasReset[queueSel] = true;
     }
 
+    /**
+     * A QueueNotify that did not come as an MMIO exit: KVM signalled an ioeventfd for this
+     * queue, and a notifier thread passes it on.
+     */
+    public synchronized void notifyQueue(int index) {
+        notify(index);
+    }
+
+    /** Where a queue's QueueNotify write lands, relative to the window: for KVM_IOEVENTFD. */
+    public static long notifyOffset() {
+        return REG_QUEUE_NOTIFY;
+    }
+
     private void notify(int index) {
         if ((status.get() & STATUS_DRIVER_OK) == 0 || (status.get() & STATUS_NEEDS_RESET) != 0 || index >= queues.size()) {
             return;

@@ -100,6 +100,24 @@ public final class KvmVm implements AutoCloseable {
         };
     }
 
+    /**
+     * KVM_IOEVENTFD: a guest write of the 4-byte value {@code datamatch} at MMIO {@code address}
+     * no longer exits to jvmm; KVM signals the returned eventfd and the vCPU runs on.
+     */
+    public synchronized int ioeventfd(long address, long datamatch) {
+        int efd = Syscalls.eventfd(0);
+        ByteBuffer b = Syscalls.struct(64);
+        b.putLong(0, datamatch).putLong(8, address).putInt(16, 4).putInt(20, efd).putInt(24, 1); // FLAG_DATAMATCH
+        try {
+            Syscalls.ioctl(fd, KvmIoctls.KVM_IOEVENTFD, Syscalls.address(b), "KVM_IOEVENTFD");
+        } catch (RuntimeException e) {
+            Syscalls.close(efd);
+            throw e;
+        }
+        eventfds.add(efd);
+        return efd;
+    }
+
     public synchronized KvmVcpu createVcpu(int id) {
         int vcpuFd = Syscalls.ioctl(fd, KvmIoctls.KVM_CREATE_VCPU, id, "KVM_CREATE_VCPU");
         KvmVcpu vcpu;

@@ -180,4 +180,34 @@ public final class Syscalls {
         long r = LibC.write(fd, address(direct), length);
         return r >= 0 ? r : -Native.getLastError();
     }
+
+    /**
+     * Waits up to {@code timeoutMs} for any of {@code fds} to be readable; returns, per fd, whether
+     * it is (all false on timeout or EINTR).
+     */
+    public static boolean[] pollInAny(int[] fds, int timeoutMs) {
+        ByteBuffer p = struct(8 * Math.max(1, fds.length));
+        for (int i = 0; i < fds.length; i++) {
+            p.putInt(8 * i, fds[i]).putShort(8 * i + 4, POLLIN);
+        }
+        boolean[] ready = new boolean[fds.length];
+        int r = LibC.poll(address(p), fds.length, timeoutMs);
+        if (r < 0) {
+            int errno = Native.getLastError();
+            if (errno == Errno.EINTR) {
+                return ready;
+            }
+            throw new SyscallException("poll", errno);
+        }
+        for (int i = 0; i < fds.length && r > 0; i++) {
+            ready[i] = (p.getShort(8 * i + 6) & POLLIN) != 0;
+        }
+        return ready;
+    }
+
+    /** Reads and clears an eventfd's counter (8 bytes). */
+    public static long readEventfd(int fd, ByteBuffer eight) {
+        long r = LibC.read(fd, address(eight), 8);
+        return r == 8 ? eight.getLong(0) : 0;
+    }
 }
