@@ -64,7 +64,7 @@ public final class DescriptorChain {
     }
 
     /** A cursor over a run of segments; views are of guest memory itself, not copies. */
-    private abstract class Cursor {
+    public abstract class Cursor {
         private int segment;
         private final int end;
         private int offset; // within the current segment

@@ -189,6 +189,22 @@ public final class BlockDevice implements VirtioDevice {
         }
     }
 
+    @FunctionalInterface
+    private interface FileIo {
+        void apply(ByteBuffer view, long position) throws IOException;
+    }
+
+    /** Moves {@code bytes} between the file at {@code position} and the chain's guest-memory views. */
+    private static void transfer(DescriptorChain.Cursor views, long position, long bytes, FileIo io) throws IOException {
+        while (bytes > 0) {
+            ByteBuffer view = views.next((int) Math.min(bytes, Integer.MAX_VALUE));
+            int n = view.remaining();
+            io.apply(view, position);
+            position += n;
+            bytes -= n;
+        }
+    }
+
     private boolean inRange(long sector, long bytes) {
         return bytes % SECTOR == 0 && sector >= 0 && sector <= capacitySectors && bytes / SECTOR <= capacitySectors - sector;
     }
@@ -198,15 +214,7 @@ public final class BlockDevice implements VirtioDevice {
             metrics.increment("errors");
             return finish(out, writable, S_IOERR, 0);
         }
-        long pos = sector * SECTOR;
-        long left = bytes;
-        while (left > 0) {
-            ByteBuffer view = out.next((int) Math.min(left, Integer.MAX_VALUE));
-            int n = view.remaining();
-            file.read(view, pos);
-            pos += n;
-            left -= n;
-        }
+        transfer(out, sector * SECTOR, bytes, file::read);
         metrics.add("read_bytes", bytes);
         return finish(out, writable, S_OK, bytes);
     }
@@ -221,15 +229,7 @@ public final class BlockDevice implements VirtioDevice {
             metrics.increment("errors");
             return finish(out, writable, S_IOERR, 0);
         }
-        long pos = sector * SECTOR;
-        long left = bytes;
-        while (left > 0) {
-            ByteBuffer view = in.next((int) Math.min(left, Integer.MAX_VALUE));
-            int n = view.remaining();
-            file.write(view, pos);
-            pos += n;
-            left -= n;
-        }
+        transfer(in, sector * SECTOR, bytes, file::write);
         metrics.add("write_bytes", bytes);
         return finish(out, writable, S_OK, 0);
     }
