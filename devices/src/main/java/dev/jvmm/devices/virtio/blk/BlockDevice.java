@@ -1,10 +1,8 @@
 package dev.jvmm.devices.virtio.blk;
 
 import dev.jvmm.devices.virtio.DescriptorChain;
-import dev.jvmm.devices.virtio.DeviceContext;
-import dev.jvmm.devices.virtio.DeviceMetrics;
+import dev.jvmm.devices.virtio.QueueDevice;
 import dev.jvmm.devices.virtio.MmioTransport;
-import dev.jvmm.devices.virtio.VirtioDevice;
 import dev.jvmm.devices.virtio.VirtioFeatures;
 import dev.jvmm.devices.virtio.VirtqueueException;
 
@@ -19,7 +17,7 @@ import java.nio.charset.StandardCharsets;
  * I/O: no bounce buffer when guest memory is a direct buffer. A read-only drive offers
  * VIRTIO_BLK_F_RO and answers every write-like request IOERR, counting it.
  */
-public final class BlockDevice implements VirtioDevice {
+public final class BlockDevice extends QueueDevice {
     public static final int F_SIZE_MAX = 1;
     public static final int F_SEG_MAX = 2;
     public static final int F_RO = 5;
@@ -54,11 +52,10 @@ public final class BlockDevice implements VirtioDevice {
     private final String serial;
     private final long capacitySectors;
     private final byte[] config;
-    private final DeviceMetrics metrics = new DeviceMetrics("requests", "read_bytes", "write_bytes", "flushes",
-            "discards", "write_zeroes", "errors", "rejected_writes", "unsupported", "notifications", "interrupts", "queue_errors");
-    private DeviceContext context;
 
     public BlockDevice(String name, BlockFile file, String serial) {
+        super("requests", "read_bytes", "write_bytes", "flushes", "discards", "write_zeroes", "errors", "rejected_writes",
+                "unsupported");
         this.name = name;
         this.file = file;
         this.serial = serial == null ? "" : serial;
@@ -126,20 +123,8 @@ public final class BlockDevice implements VirtioDevice {
         MmioTransport.readConfigBytes(config, offset, data);
     }
 
-    @Override
-    public synchronized void activate(DeviceContext context) {
-        this.context = context;
-    }
 
-    @Override
-    public synchronized void reset() {
-        context = null;
-    }
 
-    @Override
-    public DeviceMetrics metrics() {
-        return metrics;
-    }
 
     @Override
     public synchronized void queueNotify(int index) {

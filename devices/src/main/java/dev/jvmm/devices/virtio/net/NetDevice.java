@@ -1,10 +1,9 @@
 package dev.jvmm.devices.virtio.net;
 
 import dev.jvmm.devices.virtio.DescriptorChain;
+import dev.jvmm.devices.virtio.QueueDevice;
 import dev.jvmm.devices.virtio.DeviceContext;
-import dev.jvmm.devices.virtio.DeviceMetrics;
 import dev.jvmm.devices.virtio.MmioTransport;
-import dev.jvmm.devices.virtio.VirtioDevice;
 import dev.jvmm.devices.virtio.VirtioFeatures;
 import dev.jvmm.devices.virtio.Virtqueue;
 import dev.jvmm.devices.virtio.VirtqueueException;
@@ -19,7 +18,7 @@ import java.nio.ByteBuffer;
  * to the backend (a TAP with IFF_VNET_HDR); they are offered only if the TAP accepts them.
  * The MAC and link status are in config space.
  */
-public final class NetDevice implements VirtioDevice {
+public final class NetDevice extends QueueDevice {
     public static final int F_CSUM = 0;
     public static final int F_GUEST_CSUM = 1;
     public static final int F_MAC = 5;
@@ -42,12 +41,10 @@ public final class NetDevice implements VirtioDevice {
     private final byte[] mac;
     private final NetBackend backend;
     private final ByteBuffer txBuffer = ByteBuffer.allocateDirect(MAX_FRAME);
-    private final DeviceMetrics metrics = new DeviceMetrics("rx_packets", "rx_bytes", "rx_dropped", "tx_packets", "tx_bytes",
-            "tx_errors", "notifications", "interrupts", "queue_errors");
-    private DeviceContext context;
     private volatile boolean linkUp = true;
 
     public NetDevice(String name, byte[] mac, NetBackend backend) {
+        super("rx_packets", "rx_bytes", "rx_dropped", "tx_packets", "tx_bytes", "tx_errors");
         if (mac.length != 6) {
             throw new IllegalArgumentException("a MAC has 6 bytes");
         }
@@ -111,8 +108,7 @@ public final class NetDevice implements VirtioDevice {
     }
 
     @Override
-    public synchronized void activate(DeviceContext context) {
-        this.context = context;
+    protected void started(DeviceContext context) {
         int tun = 0;
         if (context.negotiated(F_GUEST_CSUM)) {
             tun |= Tap.TUN_F_CSUM;
@@ -130,15 +126,7 @@ public final class NetDevice implements VirtioDevice {
         notifyAll();
     }
 
-    @Override
-    public synchronized void reset() {
-        context = null;
-    }
 
-    @Override
-    public DeviceMetrics metrics() {
-        return metrics;
-    }
 
     @Override
     public synchronized void queueNotify(int index) {

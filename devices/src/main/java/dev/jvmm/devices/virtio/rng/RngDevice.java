@@ -1,21 +1,18 @@
 package dev.jvmm.devices.virtio.rng;
 
-import dev.jvmm.devices.virtio.DeviceContext;
-import dev.jvmm.devices.virtio.DeviceMetrics;
-import dev.jvmm.devices.virtio.VirtioDevice;
+import dev.jvmm.devices.virtio.QueueDevice;
 
 import java.security.SecureRandom;
 
 /** virtio-rng (virtio 1.2, 5.4): fills every buffer the driver offers from the host's SecureRandom. */
-public final class RngDevice implements VirtioDevice {
+public final class RngDevice extends QueueDevice {
     /** Most bytes given per request, so one greedy request cannot stall the vCPU for long. */
     public static final int MAX_PER_REQUEST = 64 * 1024;
 
     private final SecureRandom random;
-    private final DeviceMetrics metrics = new DeviceMetrics("requests", "bytes", "notifications", "interrupts", "queue_errors");
-    private DeviceContext context;
 
     public RngDevice(SecureRandom random) {
+        super("requests", "bytes");
         this.random = random;
     }
 
@@ -44,20 +41,8 @@ public final class RngDevice implements VirtioDevice {
         java.util.Arrays.fill(data, (byte) 0); // no config space
     }
 
-    @Override
-    public synchronized void activate(DeviceContext context) {
-        this.context = context;
-    }
 
-    @Override
-    public synchronized void reset() {
-        context = null;
-    }
 
-    @Override
-    public DeviceMetrics metrics() {
-        return metrics;
-    }
 
     @Override
     public synchronized void queueNotify(int index) {

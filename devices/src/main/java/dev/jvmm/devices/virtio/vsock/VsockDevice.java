@@ -1,9 +1,7 @@
 package dev.jvmm.devices.virtio.vsock;
 
 import dev.jvmm.devices.virtio.DescriptorChain;
-import dev.jvmm.devices.virtio.DeviceContext;
-import dev.jvmm.devices.virtio.DeviceMetrics;
-import dev.jvmm.devices.virtio.VirtioDevice;
+import dev.jvmm.devices.virtio.QueueDevice;
 import dev.jvmm.devices.virtio.Virtqueue;
 import dev.jvmm.devices.virtio.VirtqueueException;
 import io.netty.bootstrap.Bootstrap;
@@ -44,7 +42,7 @@ import java.util.concurrent.TimeUnit;
  * sent no more than it said it has room for, and reading from a Unix socket pauses while the
  * guest is behind. Unknown ports and connections get RST.
  */
-public final class VsockDevice implements VirtioDevice {
+public final class VsockDevice extends QueueDevice {
     public static final long HOST_CID = 2;
     /** What jvmm tells the guest it may have in flight per connection, guest to host. */
     public static final int BUF_ALLOC = 256 * 1024;
@@ -112,13 +110,12 @@ public final class VsockDevice implements VirtioDevice {
     private final Channel server;
     private final Map<Long, Conn> conns = new HashMap<>();
     private final ArrayDeque<Control> control = new ArrayDeque<>();
-    private final DeviceMetrics metrics = new DeviceMetrics("host_connections", "guest_connections", "rx_bytes", "tx_bytes",
-            "rx_packets", "tx_packets", "rst_sent", "refused", "errors", "notifications", "interrupts", "queue_errors");
-    private DeviceContext context;
     private int nextHostPort = FIRST_HOST_PORT;
     private int roundRobin;
 
     private VsockDevice(long guestCid, Path uds, EventLoopGroup group, Channel server) {
+        super("host_connections", "guest_connections", "rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "rst_sent", "refused",
+                "errors");
         this.guestCid = guestCid;
         this.uds = uds;
         this.group = group;
@@ -213,14 +210,9 @@ public final class VsockDevice implements VirtioDevice {
         dev.jvmm.devices.virtio.MmioTransport.readConfigBytes(cfg, offset, data);
     }
 
-    @Override
-    public synchronized void activate(DeviceContext context) {
-        this.context = context;
-    }
 
     @Override
-    public synchronized void reset() {
-        context = null;
+    protected void stopped() {
         for (Conn c : conns.values()) {
             dropPending(c);
             if (c.channel != null) {
@@ -231,10 +223,6 @@ public final class VsockDevice implements VirtioDevice {
         control.clear();
     }
 
-    @Override
-    public DeviceMetrics metrics() {
-        return metrics;
-    }
 
     /** Open connections (for tests and metrics). */
     public synchronized int connections() {
