@@ -148,8 +148,7 @@ public final class BlockDevice extends QueueDevice {
         try {
             in.readFully(header);
         } catch (VirtqueueException e) {
-            metrics.increment("errors");
-            return finish(out, writable, S_IOERR, 0);
+            return refuse(out, writable, "errors");
         }
         ByteBuffer h = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
         int type = h.getInt(0);
@@ -169,8 +168,7 @@ public final class BlockDevice extends QueueDevice {
                 }
             };
         } catch (IOException e) {
-            metrics.increment("errors");
-            return finish(out, writable, S_IOERR, 0);
+            return refuse(out, writable, "errors");
         }
     }
 
@@ -196,8 +194,7 @@ public final class BlockDevice extends QueueDevice {
 
     private long read(DescriptorChain.Writer out, long sector, long bytes, long writable) throws IOException {
         if (!inRange(sector, bytes)) {
-            metrics.increment("errors");
-            return finish(out, writable, S_IOERR, 0);
+            return refuse(out, writable, "errors");
         }
         transfer(out, sector * SECTOR, bytes, file::read);
         metrics.add("read_bytes", bytes);
@@ -207,12 +204,10 @@ public final class BlockDevice extends QueueDevice {
     private long write(DescriptorChain.Reader in, DescriptorChain.Writer out, long sector, long bytes, long writable)
             throws IOException {
         if (file.readOnly()) {
-            metrics.increment("rejected_writes");
-            return finish(out, writable, S_IOERR, 0);
+            return refuse(out, writable, "rejected_writes");
         }
         if (!inRange(sector, bytes)) {
-            metrics.increment("errors");
-            return finish(out, writable, S_IOERR, 0);
+            return refuse(out, writable, "errors");
         }
         transfer(in, sector * SECTOR, bytes, file::write);
         metrics.add("write_bytes", bytes);
@@ -242,37 +237,32 @@ public final class BlockDevice extends QueueDevice {
             throws IOException {
         String counter = type == T_DISCARD ? "discards" : "write_zeroes";
         if (file.readOnly()) {
-            metrics.increment("rejected_writes");
-            return finish(out, writable, S_IOERR, 0);
+            return refuse(out, writable, "rejected_writes");
         }
         if (type == T_DISCARD && !file.supportsDiscard()) {
             metrics.increment("unsupported");
             return finish(out, writable, S_UNSUPP, 0);
         }
         if (payload <= 0 || payload % 16 != 0 || payload / 16 > MAX_DISCARD_SEG) {
-            metrics.increment("errors");
-            return finish(out, writable, S_IOERR, 0);
+            return refuse(out, writable, "errors");
         }
         byte[] seg = new byte[16];
         for (long i = 0; i < payload / 16; i++) {
             try {
                 in.readFully(seg);
             } catch (VirtqueueException e) {
-                metrics.increment("errors");
-                return finish(out, writable, S_IOERR, 0);
+                return refuse(out, writable, "errors");
             }
             ByteBuffer s = ByteBuffer.wrap(seg).order(ByteOrder.LITTLE_ENDIAN);
             long sector = s.getLong(0);
             long sectors = s.getInt(8) & 0xffffffffL;
             int flags = s.getInt(12);
             if (sectors > MAX_DISCARD_SECTORS || !inRange(sector, sectors * SECTOR) || (flags & ~1) != 0) {
-                metrics.increment("errors");
-                return finish(out, writable, S_IOERR, 0);
+                return refuse(out, writable, "errors");
             }
             if (type == T_DISCARD) {
                 if (!file.discard(sector * SECTOR, sectors * SECTOR)) {
-                    metrics.increment("errors");
-                    return finish(out, writable, S_IOERR, 0);
+                    return refuse(out, writable, "errors");
                 }
             } else {
                 file.writeZeroes(sector * SECTOR, sectors * SECTOR, (flags & 1) != 0);
@@ -280,6 +270,12 @@ public final class BlockDevice extends QueueDevice {
         }
         metrics.increment(counter);
         return finish(out, writable, S_OK, 0);
+    }
+
+    /** Counts the request under {@code counter} and answers it IOERR. */
+    private long refuse(DescriptorChain.Writer out, long writable, String counter) {
+        metrics.increment(counter);
+        return finish(out, writable, S_IOERR, 0);
     }
 
     /**
