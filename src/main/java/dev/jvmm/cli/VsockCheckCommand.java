@@ -4,6 +4,8 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -75,7 +77,7 @@ final class VsockCheckCommand implements Callable<Integer> {
                 Files.deleteIfExists(path);
                 listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
                 listener.bind(UnixDomainSocketAddress.of(path), connections);
-                System.out.println("vsock-check: listening on " + path);
+                line("vsock-check: listening on " + path);
                 for (int i = 0; i < connections; i++) {
                     SocketChannel ch = listener.accept();
                     int index = i;
@@ -93,13 +95,13 @@ final class VsockCheckCommand implements Callable<Integer> {
                 if (o.ok()) {
                     ok++;
                 } else {
-                    System.out.println("vsock-check: " + o.detail());
+                    line("vsock-check: " + o.detail());
                 }
             }
             double secs = (System.nanoTime() - start) / 1e9;
             double mib = connections * (double) bytes / (1 << 20);
-            System.out.printf("vsock-check: %d/%d connections echoed %d bytes each, crc32c %s; %.1f MiB each way in %.1f s (%.1f MiB/s)%n",
-                    ok, connections, bytes, ok == connections ? "match" : "MISMATCH", mib, secs, mib / secs);
+            line(String.format("vsock-check: %d/%d connections echoed %d bytes each, crc32c %s; %.1f MiB each way in %.1f s (%.1f MiB/s)",
+                    ok, connections, bytes, ok == connections ? "match" : "MISMATCH", mib, secs, mib / secs));
             return ok == connections ? 0 : 1;
         } finally {
             if (listener != null) {
@@ -109,6 +111,22 @@ final class VsockCheckCommand implements Callable<Integer> {
             pool.shutdownNow();
         }
     }
+
+    /**
+     * One result line in one write(2): host scripts run several checks at once into one file,
+     * and PrintStream may split a line into several writes that interleave with another process's.
+     */
+    static void line(String text) {
+        System.out.flush();
+        try {
+            STDOUT.write((text + "\n").getBytes(StandardCharsets.UTF_8));
+            STDOUT.flush();
+        } catch (IOException ignored) {
+            // stdout gone: nothing to report to
+        }
+    }
+
+    private static final FileOutputStream STDOUT = new FileOutputStream(FileDescriptor.out);
 
     /** CONNECT through the VM's socket, retrying while the VM or the guest's listener is not up yet. */
     private SocketChannel connectIn(long deadline) throws IOException, InterruptedException {

@@ -147,9 +147,11 @@ class VirtioIT {
         Path uds = Path.of("/tmp/jvmm-e2e-vsock-" + ProcessHandle.current().pid() + ".sock");
         // Runs where the VM's KVM is (in the lab: inside L1); $JVMM is jvmm itself.
         Files.writeString(script, """
-                $JVMM vsock-check --uds %1$s --listen 6000 --connections 16 --bytes 8388608 &
-                $JVMM vsock-check --uds %1$s --port 5000 --connections 16 --bytes 8388608
+                # Each check writes to its own file: two writers on one stream can interleave.
+                $JVMM vsock-check --uds %1$s --listen 6000 --connections 16 --bytes 8388608 > /tmp/check-listen.log 2>&1 &
+                $JVMM vsock-check --uds %1$s --port 5000 --connections 16 --bytes 8388608 > /tmp/check-port.log 2>&1
                 wait
+                cat /tmp/check-listen.log /tmp/check-port.log
                 """.formatted(uds));
         Path m = tmp.resolve("vsock.json");
         Jvmm.Result r = boot(init, "--vsock", "cid=3,uds=" + uds, "--host-script", script.toString(), "--metrics", m.toString());
