@@ -38,7 +38,7 @@ public record DeviceContext(GuestMemory memory, List<Virtqueue> queues, long fea
         }
     }
 
-    /** How a device tells the driver something happened. */
+    /** How a device tells the driver (and the VMM's log) something happened. */
     public interface Signals {
         /** Buffers went into {@code queue}'s used ring; interrupts the driver if it asked to be. */
         void usedBuffers(Virtqueue queue);
@@ -48,5 +48,8 @@ public record DeviceContext(GuestMemory memory, List<Virtqueue> queues, long fea
 
         /** Something went wrong that only a reset clears: NEEDS_RESET and a config interrupt. */
         void deviceError(String why);
+
+        /** One line for the VMM's log, about something the operator should know; the transport names the device. */
+        void log(String message);
     }
 }

@@ -314,6 +314,11 @@ public final class MmioTransport implements BusDevice {
                 raise(INT_CONFIG);
             }
         }
+
+        @Override
+        public void log(String message) {
+            log.accept(device.name() + ": " + message);
+        }
     };
 
     private static long low(long old, int v) {

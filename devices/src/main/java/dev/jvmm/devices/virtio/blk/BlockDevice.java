@@ -1,21 +1,32 @@
 package dev.jvmm.devices.virtio.blk;
 
 import dev.jvmm.devices.virtio.DescriptorChain;
+import dev.jvmm.devices.virtio.DeviceContext;
 import dev.jvmm.devices.virtio.QueueDevice;
 import dev.jvmm.devices.virtio.MmioTransport;
 import dev.jvmm.devices.virtio.VirtioFeatures;
 import dev.jvmm.devices.virtio.VirtqueueException;
+import dev.jvmm.devices.virtio.blk.WriteFence.Extent;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * virtio-blk (virtio 1.2, 5.2) on one request queue: reads, writes, flush (fsync), GET_ID,
  * DISCARD and WRITE_ZEROES. Data moves between the file and guest memory views with positional
  * I/O: no bounce buffer when guest memory is a direct buffer. A read-only drive offers
  * VIRTIO_BLK_F_RO and answers every write-like request IOERR, counting it.
+ *
+ * <p>A read-write drive may carry a write fence: {@link FencedRange}s the guest can read but not
+ * write, discard or zero (the booted slot's root, hash and kernel partitions, say, on a disk whose
+ * data partitions must stay writable). A write-like request touching any fenced sector, in any of
+ * its segments, is refused whole with IOERR before anything reaches the file, counted under
+ * {@code fenced_writes} and {@code fenced_writes/<range>}, and logged once per range. The drive
+ * knows nothing of partition tables or slots; whoever creates it names the ranges.
  */
 public final class BlockDevice extends QueueDevice {
     public static final int F_SIZE_MAX = 1;
@@ -52,10 +63,21 @@ public final class BlockDevice extends QueueDevice {
     private final String serial;
     private final long capacitySectors;
     private final byte[] config;
+    private final WriteFence fence;
 
+    /** A drive without a write fence. */
     public BlockDevice(String name, BlockFile file, String serial) {
-        super("requests", "read_bytes", "write_bytes", "flushes", "discards", "write_zeroes", "errors", "rejected_writes",
-                "unsupported");
+        this(name, file, serial, List.of());
+    }
+
+    /** A drive whose {@code fences} (overlapping or in any order) the guest may read but not change. */
+    public BlockDevice(String name, BlockFile file, String serial, List<FencedRange> fences) {
+        this(name, file, serial, new WriteFence(fences));
+    }
+
+    private BlockDevice(String name, BlockFile file, String serial, WriteFence fence) {
+        super(counters(fence));
+        this.fence = fence;
         this.name = name;
         this.file = file;
         this.serial = serial == null ? "" : serial;
@@ -72,6 +94,13 @@ public final class BlockDevice extends QueueDevice {
         c.putInt(52, MAX_DISCARD_SEG);
         c.put(56, (byte) (file.supportsDiscard() ? 1 : 0)); // write_zeroes_may_unmap
         this.config = c.array();
+    }
+
+    private static String[] counters(WriteFence fence) {
+        List<String> names = new ArrayList<>(List.of("requests", "read_bytes", "write_bytes", "flushes", "discards",
+                "write_zeroes", "errors", "rejected_writes", "unsupported"));
+        names.addAll(fence.counters());
+        return names.toArray(String[]::new);
     }
 
     @Override
@@ -209,6 +238,9 @@ public final class BlockDevice extends QueueDevice {
         if (!inRange(sector, bytes)) {
             return refuse(out, writable, "errors");
         }
+        if (fence.refuses("write", List.of(new Extent(sector, bytes / SECTOR)), metrics, this::log)) {
+            return finish(out, writable, S_IOERR, 0);
+        }
         transfer(in, sector * SECTOR, bytes, file::write);
         metrics.add("write_bytes", bytes);
         return finish(out, writable, S_OK, 0);
@@ -246,8 +278,13 @@ public final class BlockDevice extends QueueDevice {
         if (payload <= 0 || payload % 16 != 0 || payload / 16 > MAX_DISCARD_SEG) {
             return refuse(out, writable, "errors");
         }
+        // Every segment is read and checked before any is applied: one bad or fenced segment
+        // refuses the request whole.
+        int count = (int) (payload / 16);
+        List<Extent> extents = new ArrayList<>(count);
+        boolean[] unmap = new boolean[count];
         byte[] seg = new byte[16];
-        for (long i = 0; i < payload / 16; i++) {
+        for (int i = 0; i < count; i++) {
             try {
                 in.readFully(seg);
             } catch (VirtqueueException e) {
@@ -260,16 +297,33 @@ public final class BlockDevice extends QueueDevice {
             if (sectors > MAX_DISCARD_SECTORS || !inRange(sector, sectors * SECTOR) || (flags & ~1) != 0) {
                 return refuse(out, writable, "errors");
             }
+            extents.add(new Extent(sector, sectors));
+            unmap[i] = (flags & 1) != 0;
+        }
+        if (fence.refuses(type == T_DISCARD ? "discard" : "write-zeroes", extents, metrics, this::log)) {
+            return finish(out, writable, S_IOERR, 0);
+        }
+        for (int i = 0; i < count; i++) {
+            long position = extents.get(i).sector() * SECTOR;
+            long bytes = extents.get(i).sectors() * SECTOR;
             if (type == T_DISCARD) {
-                if (!file.discard(sector * SECTOR, sectors * SECTOR)) {
+                if (!file.discard(position, bytes)) {
                     return refuse(out, writable, "errors");
                 }
             } else {
-                file.writeZeroes(sector * SECTOR, sectors * SECTOR, (flags & 1) != 0);
+                file.writeZeroes(position, bytes, unmap[i]);
             }
         }
         metrics.increment(counter);
         return finish(out, writable, S_OK, 0);
+    }
+
+    /** A line for the VMM's log, through the transport while the device runs. */
+    private void log(String message) {
+        DeviceContext c = context;
+        if (c != null) {
+            c.signals().log(message);
+        }
     }
 
     /** Counts the request under {@code counter} and answers it IOERR. */
