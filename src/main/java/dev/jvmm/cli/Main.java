@@ -10,7 +10,7 @@ import java.io.PrintStream;
 @Command(name = "jvmm", mixinStandardHelpOptions = true, version = "jvmm 0.1.0",
         description = "A KVM virtual machine monitor in Java that boots Linux guests and container-OS images.",
         subcommands = {BootCommand.class, ImageCommand.class, KernelCommand.class, InitramfsCommand.class, DoctorCommand.class,
-                SelftestCommand.class, BenchCommand.class, VsockCheckCommand.class, CommandLine.HelpCommand.class},
+                SelftestCommand.class, BenchCommand.class, VsockCheckCommand.class, CtlCommand.class, CommandLine.HelpCommand.class},
         footer = {"", ExitCodes.HELP})
 public final class Main implements Runnable {
     @CommandLine.Spec
@@ -23,6 +23,7 @@ public final class Main implements Runnable {
 
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        cl.getSubcommands().get("ctl").setStopAtPositional(true); // exec's command may hold its own options: ctl exec ls -l
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             PrintStream err = cmd.getErr() != null ? new PrintStream(System.err, true) : System.err;
             String msg = ex.getMessage() != null ? ex.getMessage() : ex.toString();

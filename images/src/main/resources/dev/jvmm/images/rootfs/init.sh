@@ -26,6 +26,9 @@ unshare --mount --pid --uts --net --fork chroot /containers/hello /bin/sh -c \
 . /etc/os-release
 echo "jvmm-os: $PRETTY_NAME ready (slot $(sed -n 's/.*jvmm.slot=\([AB]\).*/\1/p' /proc/cmdline))"
 devmem 0xc0000000 8 123
+# Healthy: mark it for the agent's status, and tell the host (jvmm marks the slot successful).
+: > /run/jvmm-ready
+/usr/bin/jvmm-agent notify-ready
 case " $(cat /proc/cmdline) " in
   *" jvmm.exit_when_ready=1 "*) devmem 0xc0000010 8 0 ;;
 esac
