@@ -2,7 +2,9 @@ package dev.jvmm.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.jvmm.boot.gpt.GptException;
 import dev.jvmm.boot.gpt.GptPartition;
+import dev.jvmm.boot.gpt.GptRead;
 import dev.jvmm.images.disk.DiskImage;
 import dev.jvmm.images.disk.ImageBuilder;
 import dev.jvmm.images.disk.Layout;
@@ -25,7 +27,7 @@ import java.util.concurrent.Callable;
                 "Commands that change an image check everything first; a refused command leaves it untouched."},
         subcommands = {ImageCommand.Build.class, ImageCommand.Status.class, ImageCommand.Verify.class,
                 ImageCommand.Upgrade.class, ImageCommand.Rollback.class, ImageCommand.CancelUpgrade.class,
-                ImageCommand.MarkSuccessful.class})
+                ImageCommand.MarkSuccessful.class, ImageCommand.Repair.class})
 final class ImageCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -41,10 +43,7 @@ final class ImageCommand implements Runnable {
         private final Path temp;
 
         Opened(Path file, boolean forWriting) throws Exception {
-            if (!Files.isRegularFile(file)) {
-                throw new IOException(file + " does not exist or is not a file");
-            }
-            if (Lz4.isLz4(file)) {
+            if (isLz4File(file)) {
                 if (forWriting) {
                     throw new IOException(file + " is an LZ4 frame; decompress it first (lz4 -d) to change it");
                 }
@@ -57,12 +56,27 @@ final class ImageCommand implements Runnable {
             }
         }
 
+        /** Reading goes on from one usable GPT copy; say so on stderr, one line, so stdout stays the report. */
+        void warnIfGptNeedsRepair(Path file) {
+            GptRead r = image.gptRead();
+            if (r.needsRepair()) {
+                System.err.println("jvmm: warning: " + r.description() + "; 'jvmm image repair " + file + "' fixes it");
+            }
+        }
+
         @Override
         public void close() throws IOException {
             if (temp != null) {
                 Files.deleteIfExists(temp);
             }
         }
+    }
+
+    static boolean isLz4File(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(file + " does not exist or is not a file");
+        }
+        return Lz4.isLz4(file);
     }
 
     static String slotOption(String s) {
@@ -105,6 +119,7 @@ final class ImageCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             try (Opened o = new Opened(file, false)) {
+                o.warnIfGptNeedsRepair(file);
                 Map<String, Object> m = describe(file, o.image);
                 if (json) {
                     System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m));
@@ -121,6 +136,7 @@ final class ImageCommand implements Runnable {
             m.put("layout", img.layout().cliName());
             m.put("diskGuid", img.gpt().diskGuid().toString());
             m.put("sizeBytes", img.gpt().totalSectors() * 512);
+            m.put("gptState", img.gptRead().state().name());
             DiskImage.NextBoot next = img.nextBoot();
             m.put("nextBoot", next.slot().orElse(null));
             m.put("nextBootReason", next.why());
@@ -192,6 +208,10 @@ final class ImageCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             try (Opened o = new Opened(file, false)) {
+                GptRead r = o.image.gptRead();
+                if (r.needsRepair()) {
+                    throw new GptException("GPT: " + r.description() + "; run 'jvmm image repair " + file + "'");
+                }
                 System.out.println("GPT: primary and backup headers and entries valid and identical ("
                         + o.image.gpt().partitions().size() + " partitions)");
                 for (DiskImage.SlotInfo s : o.image.slots()) {
@@ -227,6 +247,7 @@ final class ImageCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             try (Opened target = new Opened(file, true); Opened source = new Opened(from, false)) {
+                source.warnIfGptNeedsRepair(from);
                 target.image.upgradeFrom(source.image, slotOption(active), tries);
             }
             try (Opened after = new Opened(file, false)) {
@@ -277,6 +298,23 @@ final class ImageCommand implements Runnable {
         @Override
         void apply(DiskImage image, String activeSlot) throws Exception {
             image.markSuccessful(activeSlot);
+        }
+    }
+
+    @Command(name = "repair", mixinStandardHelpOptions = true,
+            description = {"Rewrite a damaged or stale GPT copy from the valid one (or, when both are valid but",
+                    "differ, from the backup: jvmm writes it first, so it is the newer). Exit 1 when neither is valid."})
+    static final class Repair implements Callable<Integer> {
+        @Parameters(paramLabel = "FILE")
+        Path file;
+
+        @Override
+        public Integer call() throws Exception {
+            if (isLz4File(file)) {
+                throw new IOException(file + " is an LZ4 frame; decompress it first (lz4 -d) to repair it");
+            }
+            System.out.println(DiskImage.repair(file).repairAction());
+            return 0;
         }
     }
 }

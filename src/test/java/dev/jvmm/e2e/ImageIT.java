@@ -324,6 +324,25 @@ class ImageIT {
         assertFailsCleanly(target, "fails verity", "image", "upgrade", target.toString(), "--from", badSource.toString());
     }
 
+    @Test
+    void anInterruptedGptWriteIsReadRefusedAndRepaired() throws Exception {
+        // What a crash inside a GPT write can leave: here the backup header is gone, the primary intact.
+        Path img = tmp.resolve("half-written.img");
+        Files.copy(br, img, StandardCopyOption.REPLACE_EXISTING);
+        try (FileChannel ch = FileChannel.open(img, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(Gpt.SECTOR), ch.size() - Gpt.SECTOR);
+        }
+        Jvmm.Result st = jvmm("image", "status", img.toString());
+        assertEquals(0, st.status(), st.all());
+        assertTrue(st.err().contains("using the primary copy") && st.err().contains("jvmm image repair"), st.err());
+        assertFailsCleanly(img, "run 'jvmm image repair", "image", "verify", img.toString());
+        assertFailsCleanly(img, "before changing this image", "image", "rollback", img.toString());
+        assertEquals("backup GPT rewritten from the primary copy", ok(jvmm("image", "repair", img.toString())).out().strip());
+        assertTrue(sh("sgdisk", "-v", img.toString()).contains("No problems found"));
+        assertEquals(sha(br), sha(img), "the repaired image is the one built");
+        ok(jvmm("image", "verify", img.toString()));
+    }
+
     static void assertFailsCleanly(Path img, String mention, String... args) throws Exception {
         String before = sha(img);
         Jvmm.Result r = jvmm(args);

@@ -7,15 +7,18 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.zip.CRC32;
 
 /**
  * A GUID partition table (UEFI 2.10 chapter 5): protective MBR, primary header and entries at
- * the start, backup entries and header at the end. Reading checks both copies completely;
+ * the start, backup entries and header at the end. Reading checks both copies completely
+ * ({@link #read} wants both valid and identical, {@link #readRecovering} goes on from one);
  * writing writes the backup first, then the primary, each copy entries before header, so an
- * interruption always leaves one self-consistent copy.
+ * interruption always leaves one self-consistent copy, which {@link #repair} copies back.
  */
 public final class Gpt {
     public static final int SECTOR = 512;
@@ -32,7 +35,7 @@ public final class Gpt {
     private final int numEntries;
     private final List<GptPartition> partitions;
 
-    private Gpt(Guid diskGuid, long totalSectors, int numEntries, List<GptPartition> partitions) {
+    Gpt(Guid diskGuid, long totalSectors, int numEntries, List<GptPartition> partitions) {
         this.diskGuid = diskGuid;
         this.totalSectors = totalSectors;
         this.numEntries = numEntries;
@@ -96,9 +99,9 @@ public final class Gpt {
     }
 
     /** Numbers unique and in range; each partition inside [firstUsable, lastUsable]; no overlaps. */
-    private void validatePartitions(long firstUsable, long lastUsable) throws GptException {
+    void validatePartitions(long firstUsable, long lastUsable) throws GptException {
         List<GptPartition> byStart = partitions.stream().sorted(Comparator.comparingLong(GptPartition::firstLba)).toList();
-        java.util.Set<Integer> numbers = new java.util.HashSet<>();
+        Set<Integer> numbers = new HashSet<>();
         for (int i = 0; i < byStart.size(); i++) {
             GptPartition p = byStart.get(i);
             if (p.number() < 1 || p.number() > numEntries || !numbers.add(p.number())) {
@@ -188,110 +191,67 @@ public final class Gpt {
         }
     }
 
-    // ------------------------------------------------------------------ decoding
+    // ------------------------------------------------------------------ reading
 
-    private static byte[] readAt(FileChannel ch, long pos, int len) throws IOException, GptException {
-        ByteBuffer b = ByteBuffer.allocate(len);
-        while (b.hasRemaining()) {
-            int n = ch.read(b, pos + b.position());
-            if (n < 0) {
-                throw new GptException("image is truncated: cannot read " + len + " bytes at offset " + pos);
-            }
-        }
-        return b.array();
-    }
-
-    /** Parsed header fields of one copy. */
-    private record Header(long current, long backup, long firstUsable, long lastUsable, Guid disk, long entriesLba,
-                          int numEntries, int entrySize, long entriesCrc) {}
-
-    private static Header readHeader(FileChannel ch, long lba, String which) throws IOException, GptException {
-        ByteBuffer b = ByteBuffer.wrap(readAt(ch, lba * SECTOR, SECTOR)).order(ByteOrder.LITTLE_ENDIAN);
-        if (b.getLong(0) != SIGNATURE) {
-            throw new GptException(which + " GPT header at LBA " + lba + " has no 'EFI PART' signature");
-        }
-        int size = b.getInt(12);
-        if (size < HEADER_SIZE || size > SECTOR) {
-            throw new GptException(which + " GPT header size " + size + " is invalid");
-        }
-        long stored = b.getInt(16) & 0xffffffffL;
-        byte[] copy = b.array().clone();
-        ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN).putInt(16, 0);
-        if (crc(copy, 0, size) != stored) {
-            throw new GptException(which + " GPT header CRC mismatch (damaged header)");
-        }
-        int num = b.getInt(80);
-        int entrySize = b.getInt(84);
-        if (num < 1 || num > MAX_ENTRIES) {
-            throw new GptException(which + " GPT header claims " + Integer.toUnsignedString(num)
-                    + " partition entries (at most " + MAX_ENTRIES + " accepted)");
-        }
-        if (entrySize < ENTRY_SIZE || entrySize > 4096 || entrySize % 8 != 0) {
-            throw new GptException(which + " GPT entry size " + entrySize + " is invalid");
-        }
-        return new Header(b.getLong(24), b.getLong(32), b.getLong(40), b.getLong(48), Guid.fromBytes(b.array(), 56),
-                b.getLong(72), num, entrySize, b.getInt(88) & 0xffffffffL);
-    }
-
-    private static byte[] readEntries(FileChannel ch, Header h, long totalSectors, String which)
-            throws IOException, GptException {
-        long len = (long) h.numEntries() * h.entrySize();
-        if (h.entriesLba() < 2 || h.entriesLba() * SECTOR + len > totalSectors * SECTOR) {
-            throw new GptException(which + " GPT entries at LBA " + h.entriesLba() + " lie outside the disk");
-        }
-        byte[] e = readAt(ch, h.entriesLba() * SECTOR, (int) len);
-        if (crc(e, 0, e.length) != h.entriesCrc()) {
-            throw new GptException(which + " GPT partition entries CRC mismatch (damaged entries)");
-        }
-        return e;
-    }
-
-    private static List<GptPartition> parseEntries(byte[] e, Header h) {
-        ByteBuffer b = ByteBuffer.wrap(e).order(ByteOrder.LITTLE_ENDIAN);
-        List<GptPartition> out = new ArrayList<>();
-        for (int i = 0; i < h.numEntries(); i++) {
-            int o = i * h.entrySize();
-            Guid type = Guid.fromBytes(e, o);
-            if (type.isZero()) {
-                continue;
-            }
-            String name = new String(e, o + 56, 72, StandardCharsets.UTF_16LE);
-            int nul = name.indexOf('\0');
-            out.add(new GptPartition(i + 1, type, Guid.fromBytes(e, o + 16), b.getLong(o + 32), b.getLong(o + 40),
-                    b.getLong(o + 48), nul >= 0 ? name.substring(0, nul) : name));
-        }
-        return out;
-    }
-
-    /** Reads and checks both GPT copies of an image; any damage or disagreement is an error. */
-    public static Gpt read(FileChannel ch) throws IOException, GptException {
+    private static long sectorsOf(FileChannel ch) throws IOException, GptException {
         long size = ch.size();
         if (size < 3 * SECTOR || size % SECTOR != 0) {
             throw new GptException("image size " + size + " is not a whole number of 512-byte sectors holding a GPT");
         }
-        long totalSectors = size / SECTOR;
-        Header p = readHeader(ch, 1, "primary");
-        if (p.current() != 1) {
-            throw new GptException("primary GPT header says it is at LBA " + p.current() + ", not 1");
+        return size / SECTOR;
+    }
+
+    /**
+     * Reads both copies and says which are usable: the table comes from the primary when both
+     * agree or only the primary is valid, from the backup when only the backup is valid, and
+     * from the backup when both are valid but differ. That last rule follows from {@link #write}:
+     * it writes and forces the whole backup before touching the primary, so two valid copies that
+     * differ mean an update stopped after the backup, and the backup is the newer. (UEFI firmware
+     * takes the primary there; either is a whole table jvmm wrote, so either boots.)
+     *
+     * @throws GptException when neither copy is valid, naming what is wrong with each
+     */
+    public static GptRead readRecovering(FileChannel ch) throws IOException, GptException {
+        long totalSectors = sectorsOf(ch);
+        GptDecoder.Found p = GptDecoder.read(ch, totalSectors, GptRead.Copy.PRIMARY);
+        GptDecoder.Found s = GptDecoder.read(ch, totalSectors, GptRead.Copy.BACKUP);
+        if (p.valid() && s.valid()) {
+            return p.agrees(s) ? new GptRead(p.gpt(), GptRead.Copy.PRIMARY, GptRead.State.BOTH_VALID, null)
+                    : new GptRead(s.gpt(), GptRead.Copy.BACKUP, GptRead.State.BOTH_VALID_DISAGREE,
+                    "primary and backup GPT disagree though both are valid (an interrupted update)");
         }
-        if (p.backup() != totalSectors - 1) {
-            throw new GptException("primary GPT header puts the backup at LBA " + p.backup() + " but the disk ends at LBA "
-                    + (totalSectors - 1) + " (truncated or resized image)");
+        if (p.valid()) {
+            return new GptRead(p.gpt(), GptRead.Copy.PRIMARY, GptRead.State.PRIMARY_ONLY, s.problem());
         }
-        byte[] pe = readEntries(ch, p, totalSectors, "primary");
-        Header s = readHeader(ch, totalSectors - 1, "backup");
-        byte[] se = readEntries(ch, s, totalSectors, "backup");
-        if (s.current() != totalSectors - 1 || s.backup() != 1 || s.firstUsable() != p.firstUsable()
-                || s.lastUsable() != p.lastUsable() || !s.disk().equals(p.disk()) || s.numEntries() != p.numEntries()
-                || s.entrySize() != p.entrySize() || s.entriesCrc() != p.entriesCrc() || !java.util.Arrays.equals(pe, se)) {
-            throw new GptException("primary and backup GPT disagree");
+        if (s.valid()) {
+            return new GptRead(s.gpt(), GptRead.Copy.BACKUP, GptRead.State.BACKUP_ONLY, p.problem());
         }
-        if (p.firstUsable() < 2 || p.lastUsable() >= totalSectors - 1 || p.firstUsable() > p.lastUsable()) {
-            throw new GptException("GPT usable area " + p.firstUsable() + "-" + p.lastUsable() + " is invalid");
+        throw new GptException("no valid GPT: " + p.problem() + "; " + s.problem());
+    }
+
+    /** Reads a GPT whose two copies are both valid and identical; anything else is an error naming the problem. */
+    public static Gpt read(FileChannel ch) throws IOException, GptException {
+        GptRead r = readRecovering(ch);
+        if (r.needsRepair()) {
+            throw new GptException(r.description());
         }
-        Gpt g = new Gpt(p.disk(), totalSectors, p.numEntries(), parseEntries(pe, p));
-        // Another tool may lay out a different entry area: check against the usable range it recorded.
-        g.validatePartitions(p.firstUsable(), p.lastUsable());
-        return g;
+        return r.gpt();
+    }
+
+    /**
+     * Makes both copies valid and identical: when one copy is damaged or stale, writes the table
+     * {@link #readRecovering} chose to both places through {@link #write} (backup first), so an
+     * interruption leaves a usable copy. Returns what it found; its {@link GptRead#repairAction()}
+     * says what was done.
+     *
+     * @throws GptException when neither copy is valid: there is nothing to repair from
+     */
+    public static GptRead repair(FileChannel ch) throws IOException, GptException {
+        GptRead r = readRecovering(ch);
+        if (r.needsRepair()) {
+            r.gpt().write(ch);
+            read(ch); // both copies must now check out
+        }
+        return r;
     }
 }

@@ -9,11 +9,13 @@ import dev.jvmm.boot.ab.Slot;
 import dev.jvmm.boot.gpt.Gpt;
 import dev.jvmm.boot.gpt.GptException;
 import dev.jvmm.boot.gpt.GptPartition;
+import dev.jvmm.boot.gpt.GptRead;
 import dev.jvmm.boot.verity.VerityException;
 import dev.jvmm.boot.verity.VerityTree;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -26,7 +28,9 @@ import java.util.regex.Pattern;
 /**
  * An existing Bottlerocket- or COS-layout image: its GPT, its two slots and what each holds,
  * and the host-side A/B operations. Every operation checks everything before it writes, so a
- * refused or failed command leaves the image as it was; GPT changes write both copies.
+ * refused or failed command leaves the image as it was; GPT changes write both copies. An image
+ * with one usable GPT copy (an interrupted update) can be read but not changed until
+ * {@link #repair} has made both copies valid again.
  */
 public final class DiskImage {
     /** What one slot holds. {@code boot} is BOOT-x or KERN-x; {@code hash} is HASH-x (absent for COS). */
@@ -34,14 +38,24 @@ public final class DiskImage {
                            boolean populated, String version, String rootHash, String salt, long dataBlocks,
                            long hashOffsetInPartition, String cmdline) {}
 
+    /** How the image's file is opened: FileChannel::open, or in tests a channel that fails on cue. */
+    @FunctionalInterface
+    interface ChannelOpener {
+        FileChannel open(Path file, OpenOption... options) throws IOException;
+    }
+
     private final Path file;
+    private final ChannelOpener opener;
+    private final GptRead gptRead;
     private final Gpt gpt;
     private final Layout layout;
     private final List<SlotInfo> slots;
 
-    private DiskImage(Path file, Gpt gpt, Layout layout, List<SlotInfo> slots) {
+    private DiskImage(Path file, ChannelOpener opener, GptRead gptRead, Layout layout, List<SlotInfo> slots) {
         this.file = file;
-        this.gpt = gpt;
+        this.opener = opener;
+        this.gptRead = gptRead;
+        this.gpt = gptRead.gpt();
         this.layout = layout;
         this.slots = slots;
     }
@@ -50,10 +64,19 @@ public final class DiskImage {
             "verity 1 \\S+ \\S+ 4096 4096 (\\d+) (\\d+) sha256 ([0-9a-f]{64}) ([0-9a-f]+|-)");
     static final Pattern BR_VERSION = Pattern.compile("menuentry \"jvmm container OS ([^\"]+)\"");
 
-    /** Opens and inspects an image (read-only); any GPT damage or a missing BOOT/KERN partition is an error. */
+    /**
+     * Opens and inspects an image (read-only). It is read from its one usable GPT copy when the
+     * other is damaged or stale ({@link #gptRead()} says which); no usable copy or a missing
+     * BOOT/KERN partition is an error.
+     */
     public static DiskImage open(Path file) throws IOException, GptException, InterruptedException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            Gpt gpt = Gpt.read(ch);
+        return open(file, FileChannel::open);
+    }
+
+    static DiskImage open(Path file, ChannelOpener opener) throws IOException, GptException, InterruptedException {
+        try (FileChannel ch = opener.open(file, StandardOpenOption.READ)) {
+            GptRead read = Gpt.readRecovering(ch);
+            Gpt gpt = read.gpt();
             Layout layout;
             if (gpt.partitions().stream().anyMatch(p -> p.type().equals(Layout.BR_BOOT))) {
                 layout = Layout.BOTTLEROCKET;
@@ -66,7 +89,7 @@ public final class DiskImage {
             for (String s : List.of("A", "B")) {
                 slots.add(layout == Layout.BOTTLEROCKET ? bottlerocketSlot(file, gpt, s) : cosSlot(ch, gpt, s));
             }
-            return new DiskImage(file, gpt, layout, slots);
+            return new DiskImage(file, opener, read, layout, slots);
         }
     }
 
@@ -119,6 +142,25 @@ public final class DiskImage {
         return gpt;
     }
 
+    /** Which GPT copies were valid when the image was opened, and which one {@link #gpt()} is. */
+    public GptRead gptRead() {
+        return gptRead;
+    }
+
+    /**
+     * Rewrites a damaged or stale GPT copy from the usable (or newer) one; see {@link Gpt#repair}.
+     * Works on any GPT disk, whatever its layout.
+     */
+    public static GptRead repair(Path file) throws IOException, GptException {
+        return repair(file, FileChannel::open);
+    }
+
+    static GptRead repair(Path file, ChannelOpener opener) throws IOException, GptException {
+        try (FileChannel ch = opener.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            return Gpt.repair(ch);
+        }
+    }
+
     public List<SlotInfo> slots() {
         return slots;
     }
@@ -161,7 +203,7 @@ public final class DiskImage {
         if (!s.populated()) {
             return;
         }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel ch = opener.open(file, StandardOpenOption.READ)) {
             long dataBytes = s.dataBlocks() * VerityTree.BLOCK;
             if (dataBytes > s.root().sizeBytes()) {
                 throw new VerityException("slot " + s.name() + ": verity covers " + dataBytes + " bytes but ROOT-"
@@ -186,13 +228,25 @@ public final class DiskImage {
 
     // ------------------------------------------------------------------ A/B operations
 
+    /**
+     * Refuses to change an image with only one usable GPT copy: writing a new table over a
+     * half-written one is how disks are lost, so the user repairs first, knowingly.
+     */
+    private void requireBothGptCopies() throws GptException {
+        if (gptRead.needsRepair()) {
+            throw new GptException(gptRead.description() + "; run 'jvmm image repair " + file
+                    + "' before changing this image");
+        }
+    }
+
     private void writeAttributes(List<Slot> updated) throws IOException, GptException {
+        requireBothGptCopies();
         Gpt g = gpt;
         for (Slot s : updated) {
             GptPartition p = g.byNumber(s.partitionNumber()).orElseThrow();
             g = g.with(p.withAttributes(s.attrs().applyTo(p.attributes())));
         }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        try (FileChannel ch = opener.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             g.write(ch);
         }
     }
@@ -211,6 +265,7 @@ public final class DiskImage {
     }
 
     public void markSuccessful(String active) throws IOException, GptException {
+        requireBothGptCopies();
         if (layout == Layout.BOTTLEROCKET) {
             writeAttributes(both(Signpost.markSuccessfulBoot(signpost(active))));
         } else {
@@ -220,6 +275,7 @@ public final class DiskImage {
     }
 
     public void rollback(String active) throws IOException, GptException, AbException {
+        requireBothGptCopies();
         if (layout == Layout.BOTTLEROCKET) {
             writeAttributes(both(Signpost.rollbackToInactive(signpost(active))));
         } else {
@@ -228,6 +284,7 @@ public final class DiskImage {
     }
 
     public void cancelUpgrade(String active) throws IOException, GptException {
+        requireBothGptCopies();
         if (layout == Layout.BOTTLEROCKET) {
             writeAttributes(both(Signpost.cancelUpgrade(signpost(active))));
         } else {
@@ -242,6 +299,7 @@ public final class DiskImage {
      */
     public void upgradeFrom(DiskImage source, String active, int tries) throws IOException, GptException, AbException,
             VerityException, InterruptedException {
+        requireBothGptCopies();
         if (source.layout != layout) {
             throw new AbException("cannot upgrade a " + layout.cliName() + " image from a " + source.layout.cliName() + " image");
         }
@@ -271,8 +329,8 @@ public final class DiskImage {
         } else {
             writeAttributes(Cgpt.cancelUpgrade(ab, to.boot().number()));
         }
-        try (FileChannel src = FileChannel.open(source.file, StandardOpenOption.READ);
-             FileChannel dst = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        try (FileChannel src = source.opener.open(source.file, StandardOpenOption.READ);
+             FileChannel dst = opener.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             for (GptPartition[] c : copies) {
                 long n = 0;
                 while (n < c[0].sizeBytes()) {
@@ -281,7 +339,7 @@ public final class DiskImage {
             }
             dst.force(false);
         }
-        DiskImage written = open(file);
+        DiskImage written = open(file, opener);
         written.verifySlot(written.slot(to.name()));
         List<Slot> now = written.abSlots();
         if (layout == Layout.BOTTLEROCKET) {
