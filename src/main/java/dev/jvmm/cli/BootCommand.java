@@ -5,37 +5,62 @@ import dev.jvmm.boot.x86.KernelImage;
 import dev.jvmm.machine.DeviceSpecs;
 import dev.jvmm.machine.Drives;
 import dev.jvmm.machine.ExitCodes;
+import dev.jvmm.machine.ImageInput;
 import dev.jvmm.machine.Machine;
 import dev.jvmm.machine.MachineConfig;
 import dev.jvmm.machine.Terminal;
 import dev.jvmm.machine.Timeline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "boot", mixinStandardHelpOptions = true,
-        description = {"Boot a Linux guest with its console on this terminal.",
-                "Without --kernel, boots jvmm's own minimal kernel and busybox initramfs (built on first use).",
+        description = {"Boot a container-OS disk image, or a Linux kernel, with its console on this terminal.",
+                "IMAGE (.img or .img.lz4, Bottlerocket or COS layout): jvmm is its firmware: it picks the slot as GRUB"
+                        + " gptprio / vboot would (the tries decrement written to the disk), reads the kernel and command"
+                        + " line from the slot, and boots it with the disk as /dev/vda; a guest reboot is the next pass.",
+                "Without IMAGE or --kernel, boots jvmm's default Bottlerocket-layout image (built on first use).",
                 "Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A; everything else, Ctrl-C included, goes to the guest."},
         footer = {"", ExitCodes.HELP})
 final class BootCommand implements Callable<Integer> {
+    @Parameters(index = "0", arity = "0..1", paramLabel = "IMAGE",
+            description = "a container-OS disk image (jvmm image build output, or any disk with the same partition scheme)")
+    Path image;
+
+    @Option(names = "--exec", paramLabel = "CMD",
+            description = "(IMAGE) once the guest is ready, run sh -c CMD in it through the agent, then power it off;"
+                    + " jvmm exits with CMD's status")
+    String exec;
+
+    @Option(names = "--update-from", paramLabel = "NEW",
+            description = "(IMAGE) once the first boot is ready, write NEW's running slot into the inactive slot (as"
+                    + " jvmm image upgrade does) and reboot into it; falls back if it fails")
+    Path updateFrom;
+
+    @Option(names = "--max-boots", paramLabel = "N", defaultValue = "4",
+            description = "(IMAGE) firmware passes at most: a guest reboot is the next pass (default ${DEFAULT-VALUE})")
+    int maxBoots;
+
     @Option(names = "--kernel", paramLabel = "PATH", description = "x86_64 kernel: ELF vmlinux or bzImage")
     Path kernel;
 
     @Option(names = "--initrd", paramLabel = "PATH", description = "initramfs / initrd image")
     Path initrd;
 
-    @Option(names = "--cmdline", paramLabel = "STR", description = "kernel command line (replaces the default: ${DEFAULT-VALUE})",
-            defaultValue = MachineConfig.DEFAULT_CMDLINE)
+    @Option(names = "--cmdline", paramLabel = "STR",
+            description = "(--kernel) kernel command line (replaces the default: " + MachineConfig.DEFAULT_CMDLINE + ")")
     String cmdline;
 
-    @Option(names = "--append", paramLabel = "STR", description = "appended to the kernel command line")
+    @Option(names = "--append", paramLabel = "STR",
+            description = "appended to the kernel command line (for an IMAGE: after the command line its boot loader makes)")
     String append;
 
     @Option(names = "--mem", paramLabel = "MIB", defaultValue = "256", description = "guest memory in MiB (default ${DEFAULT-VALUE})")
@@ -89,12 +114,20 @@ final class BootCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Timeline tl = new Timeline();
         tl.mark("jvmm command line parsed");
-        String fullCmdline = append == null ? cmdline : cmdline + " " + append;
-        if (kernel == null) {
-            kernel = Guest.defaultKernel();
-            if (initrd == null) {
-                initrd = Guest.defaultInitrd();
-            }
+        if (kernel != null && image != null) {
+            throw new IllegalArgumentException("give an IMAGE or --kernel, not both");
+        }
+        if (kernel == null && (initrd != null || cmdline != null)) {
+            throw new IllegalArgumentException("--initrd and --cmdline go with --kernel (an image's boot loader makes its own)");
+        }
+        if (image == null && (exec != null || updateFrom != null)) {
+            throw new IllegalArgumentException("--exec and --update-from go with an IMAGE");
+        }
+        if (maxBoots < 1 || maxBoots > 64) {
+            throw new IllegalArgumentException("--max-boots must be between 1 and 64, not " + maxBoots);
+        }
+        if (kernel == null && image == null) {
+            image = Guest.defaultImage(System.err);
         }
         // Check the arguments before any lab or KVM work.
         List<DeviceSpecs.Drive> driveSpecs = new ArrayList<>();
@@ -103,6 +136,26 @@ final class BootCommand implements Callable<Integer> {
         }
         DeviceSpecs.Devices devices = new DeviceSpecs.Devices(driveSpecs, nets.stream().map(DeviceSpecs.Net::parse).toList(),
                 vsock == null ? null : DeviceSpecs.Vsock.parse(vsock), rng, discovery);
+        MachineConfig config = kernel != null ? kernelConfig(devices) : ImageInput.config(image, updateFrom, exec, maxBoots,
+                append, memoryMib, cpus, timeoutSeconds, timeline, devices, metrics, System.err);
+        String script = null;
+        if (hostScript != null) {
+            Machine.checkInput(hostScript, "host script");
+            script = Files.readString(hostScript);
+        }
+        if (Guest.useLab(lab, System.err)) {
+            try (Terminal ignored = Terminal.raw()) {
+                return Guest.lab(System.err).boot(config, script, System.in, new FileOutputStream(FileDescriptor.out));
+            }
+        }
+        try (HostScript peer = HostScript.start(hostScript)) {
+            return Machine.runOnConsole(config, tl);
+        }
+    }
+
+    private MachineConfig kernelConfig(DeviceSpecs.Devices devices) throws Exception {
+        String base = cmdline == null ? MachineConfig.DEFAULT_CMDLINE : cmdline;
+        String fullCmdline = append == null ? base : base + " " + append;
         MachineConfig config = new MachineConfig(kernel, initrd, fullCmdline, memoryMib, cpus, timeoutSeconds, timeline,
                 true, devices, metrics);
         Machine.checkInput(kernel, "kernel");
@@ -110,40 +163,7 @@ final class BootCommand implements Callable<Integer> {
             Machine.checkInput(initrd, "initrd");
         }
         // A file that is no kernel fails here, on the host, in one line: not seconds later in the lab.
-        KernelImage.parse(java.nio.file.Files.readAllBytes(kernel));
-        String script = null;
-        if (hostScript != null) {
-            Machine.checkInput(hostScript, "host script");
-            script = java.nio.file.Files.readString(hostScript);
-        }
-        if (Guest.useLab(lab, System.err)) {
-            try (Terminal ignored = Terminal.raw()) {
-                return Guest.lab(System.err).boot(config, script, System.in, new FileOutputStream(FileDescriptor.out));
-            }
-        }
-        ProcessBuilder peerBuilder = new ProcessBuilder("sh", String.valueOf(hostScript));
-        // The script can run jvmm's own tools (vsock-check) as $JVMM.
-        peerBuilder.environment().put("JVMM", Path.of(System.getProperty("java.home"), "bin", "java") + " -jar "
-                + dev.jvmm.lab.Lab.ownJarOrEmpty());
-        // The script's output is kept aside and shown after the guest's, so the two never interleave.
-        java.io.File peerLog = java.io.File.createTempFile("jvmm-host-script", ".log");
-        Process peer = hostScript == null ? null
-                : peerBuilder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectOutput(peerLog).redirectErrorStream(true).start();
-        try {
-            return Machine.runOnConsole(config, tl);
-        } finally {
-            if (peer != null) {
-                if (!peer.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
-                    peer.destroy();
-                }
-                int status = peer.waitFor();
-                for (String line : java.nio.file.Files.readAllLines(peerLog.toPath(), java.nio.charset.StandardCharsets.ISO_8859_1)) {
-                    System.out.println("[host-script] " + line);
-                }
-                System.out.println("[host-script] exit status " + status);
-            }
-            java.nio.file.Files.deleteIfExists(peerLog.toPath());
-        }
+        KernelImage.parse(Files.readAllBytes(kernel));
+        return config;
     }
 }

@@ -1,5 +1,7 @@
 package dev.jvmm.cli;
 
+import dev.jvmm.boot.gpt.GptException;
+import dev.jvmm.images.disk.DefaultImage;
 import dev.jvmm.images.initramfs.BusyboxInitramfs;
 import dev.jvmm.images.kernel.KernelBuilder;
 import dev.jvmm.lab.Lab;
@@ -15,6 +17,11 @@ final class Guest {
 
     static Path defaultKernel() throws IOException, InterruptedException {
         return new KernelBuilder("x86_64").buildOrReuse().bzImage();
+    }
+
+    /** The default Bottlerocket-layout image, built on first use; later boots find its disk as the last one left it. */
+    static Path defaultImage(PrintStream progress) throws IOException, InterruptedException, GptException {
+        return DefaultImage.buildOrReuse(progress);
     }
 
     static Path defaultInitrd() throws IOException, InterruptedException {

@@ -1,6 +1,7 @@
 package dev.jvmm.cli;
 
 import dev.jvmm.machine.ExitCodes;
+import dev.jvmm.images.firmware.FirmwareException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -28,6 +29,9 @@ public final class Main implements Runnable {
             PrintStream err = cmd.getErr() != null ? new PrintStream(System.err, true) : System.err;
             String msg = ex.getMessage() != null ? ex.getMessage() : ex.toString();
             err.println("jvmm: " + msg.replace('\n', ' '));
+            if (ex instanceof FirmwareException fe) {
+                return fe.noBootableSlot() ? ExitCodes.NO_BOOTABLE_SLOT : ExitCodes.USAGE;
+            }
             if (ex instanceof dev.jvmm.boot.KernelLoadException || ex instanceof IllegalArgumentException
                     || ex instanceof dev.jvmm.machine.DeviceSetupException) {
                 return ExitCodes.USAGE;

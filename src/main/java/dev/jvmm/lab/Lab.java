@@ -5,7 +5,11 @@ import dev.jvmm.images.Hashing;
 import dev.jvmm.images.HostTools;
 import dev.jvmm.images.initramfs.Initramfs;
 import dev.jvmm.machine.ConsoleInput;
+import dev.jvmm.machine.DeviceSpecs;
 import dev.jvmm.machine.ExitCodes;
+import dev.jvmm.machine.ImageSpec;
+import dev.jvmm.machine.MachineConfig;
+import dev.jvmm.machine.MachineConfigFile;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -69,7 +73,7 @@ public final class Lab {
     /** Where the jvmm inside L1 writes --metrics; the init script prints it back out as a marker. */
     static final String INNER_METRICS = "/tmp/metrics.json";
 
-    public int boot(dev.jvmm.machine.MachineConfig c, InputStream stdin, OutputStream stdout)
+    public int boot(MachineConfig c, InputStream stdin, OutputStream stdout)
             throws IOException, InterruptedException {
         return boot(c, null, stdin, stdout);
     }
@@ -79,28 +83,41 @@ public final class Lab {
      * L1 virtio disks, the rest as a machine file. {@code hostScript}, if any, runs on L1 (the
      * guest's host) beside the inner jvmm: the place for a guest's TAP and vsock peers.
      */
-    public int boot(dev.jvmm.machine.MachineConfig c, String hostScript, InputStream stdin, OutputStream stdout)
+    public int boot(MachineConfig c, String hostScript, InputStream stdin, OutputStream stdout)
             throws IOException, InterruptedException {
         Attachments files = new Attachments();
-        Path kernel = Path.of(files.attach(c.kernel()));
+        Path kernel = c.kernel() == null ? null : Path.of(files.attach(c.kernel()));
         Path initrd = c.initrd() == null ? null : Path.of(files.attach(c.initrd()));
         List<L1Disk> disks = new ArrayList<>();
-        List<dev.jvmm.machine.DeviceSpecs.Drive> innerDrives = new ArrayList<>();
-        for (dev.jvmm.machine.DeviceSpecs.Drive d : c.devices().drives()) {
-            String serial = "jvmmd" + disks.size();
-            boolean ro = Boolean.TRUE.equals(d.readOnly());
-            disks.add(new L1Disk(d.path().toAbsolutePath(), ro, serial));
-            innerDrives.add(d.withPath(Path.of("/dev/" + serial), ro));
+        ImageSpec image = c.image();
+        ImageSpec innerImage = null;
+        if (image != null) {
+            // The image is an L1 disk whose writes reach the host file; the firmware passes run inside L1.
+            Path disk = l1Disk(disks, image.disk(), false, "jvmmimage");
+            Path update = image.updateFrom() == null ? null : l1Disk(disks, image.updateFrom(), true, "jvmmupdate");
+            innerImage = new ImageSpec(disk, image.exec(), update, image.maxBoots(), image.note());
         }
-        var devices = new dev.jvmm.machine.DeviceSpecs.Devices(innerDrives, c.devices().nets(), c.devices().vsock(),
+        List<DeviceSpecs.Drive> innerDrives = new ArrayList<>();
+        for (DeviceSpecs.Drive d : c.devices().drives()) {
+            boolean ro = Boolean.TRUE.equals(d.readOnly());
+            innerDrives.add(d.withPath(l1Disk(disks, d.path(), ro, "jvmmd" + disks.size()), ro));
+        }
+        var devices = new DeviceSpecs.Devices(innerDrives, c.devices().nets(), c.devices().vsock(),
                 c.devices().rng(), c.devices().discovery());
-        dev.jvmm.machine.MachineConfig inner = new dev.jvmm.machine.MachineConfig(kernel, initrd, c.cmdline(), c.memoryMib(),
+        MachineConfig inner = new MachineConfig(kernel, initrd, c.cmdline(), c.memoryMib(),
                 c.cpus(), c.timeoutSeconds(), c.timeline(), false, // the outer jvmm owns the escape key
-                devices, c.metricsFile() == null ? null : Path.of(INNER_METRICS));
-        return run(new Request(List.of(), dev.jvmm.machine.MachineConfigFile.write(inner), files.map(), c.memoryMib(),
-                c.cpus(), c.timeoutSeconds(), c.escapeKey(), disks, c.metricsFile(), hostScript), stdin, stdout);
+                devices, c.metricsFile() == null ? null : Path.of(INNER_METRICS), innerImage);
+        // Each image pass may take the whole --timeout; the lab's own guard allows for all of them.
+        int timeout = image == null || c.timeoutSeconds() == 0 ? c.timeoutSeconds() : c.timeoutSeconds() * image.maxBoots();
+        return run(new Request(List.of(), MachineConfigFile.write(inner), files.map(), c.memoryMib(),
+                c.cpus(), timeout, c.escapeKey(), disks, c.metricsFile(), hostScript), stdin, stdout);
     }
 
+    /** Hands {@code file} to L1 as a virtio disk; returns the path the inner jvmm opens. */
+    private static Path l1Disk(List<L1Disk> disks, Path file, boolean readOnly, String serial) {
+        disks.add(new L1Disk(file.toAbsolutePath(), readOnly, serial));
+        return Path.of("/dev/" + serial);
+    }
 
     private final PrintStream log;
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The guest console's way to the host: buffered, flushed at each newline and by a periodic
@@ -24,10 +25,17 @@ public final class ConsoleOutput extends OutputStream {
     private int len;
     private final StringBuilder line = new StringBuilder();
     private boolean first = true;
+    private final Consumer<String> lineWatcher;
 
     public ConsoleOutput(OutputStream out, Timeline timeline) {
+        this(out, timeline, line -> { });
+    }
+
+    /** {@code lineWatcher} sees each line (its first 200 characters) as it ends. */
+    public ConsoleOutput(OutputStream out, Timeline timeline, Consumer<String> lineWatcher) {
         this.out = out;
         this.timeline = timeline;
+        this.lineWatcher = lineWatcher;
     }
 
     @Override
@@ -55,6 +63,7 @@ public final class ConsoleOutput extends OutputStream {
                 timeline.markOnce(m.event());
             }
         }
+        lineWatcher.accept(l);
     }
 
     @Override

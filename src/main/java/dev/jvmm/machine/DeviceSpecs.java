@@ -1,5 +1,7 @@
 package dev.jvmm.machine;
 
+import dev.jvmm.devices.virtio.blk.FencedRange;
+
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,8 +16,19 @@ import java.util.Set;
 public final class DeviceSpecs {
     private DeviceSpecs() {}
 
-    /** A virtio-blk drive. {@code readOnly} null means "the default for this file". */
-    public record Drive(Path path, Boolean readOnly, String id, String serial) {
+    /**
+     * A virtio-blk drive. {@code readOnly} null means "the default for this file". {@code fences}
+     * are sectors the guest may not write (an image boot's booted slot); none from the command line.
+     */
+    public record Drive(Path path, Boolean readOnly, String id, String serial, List<FencedRange> fences) {
+        public Drive {
+            fences = fences == null ? List.of() : List.copyOf(fences);
+        }
+
+        public Drive(Path path, Boolean readOnly, String id, String serial) {
+            this(path, readOnly, id, serial, List.of());
+        }
+
         public static Drive parse(String spec) {
             Map<String, String> kv = keyValues("--drive", spec, Set.of("path", "id", "serial"), Set.of("ro", "rw"));
             if (!kv.containsKey("path")) {
@@ -38,7 +51,7 @@ public final class DeviceSpecs {
         }
 
         public Drive withPath(Path p, boolean ro) {
-            return new Drive(p, ro, id, serial);
+            return new Drive(p, ro, id, serial, fences);
         }
 
         public String spec() {

@@ -15,7 +15,23 @@ public final class MachineConfigFile {
 
     public static String write(MachineConfig c) throws IOException {
         Properties p = new Properties();
-        p.setProperty("kernel", c.kernel().toString());
+        if (c.kernel() != null) {
+            p.setProperty("kernel", c.kernel().toString());
+        }
+        ImageSpec image = c.image();
+        if (image != null) {
+            p.setProperty("image.disk", image.disk().toString());
+            p.setProperty("image.maxBoots", Integer.toString(image.maxBoots()));
+            if (image.exec() != null) {
+                p.setProperty("image.exec", image.exec());
+            }
+            if (image.updateFrom() != null) {
+                p.setProperty("image.updateFrom", image.updateFrom().toString());
+            }
+            if (image.note() != null) {
+                p.setProperty("image.note", image.note());
+            }
+        }
         if (c.initrd() != null) {
             p.setProperty("initrd", c.initrd().toString());
         }
@@ -50,14 +66,26 @@ public final class MachineConfigFile {
         p.load(r);
         String initrd = p.getProperty("initrd");
         try {
-            return new MachineConfig(Path.of(required(p, "kernel")), initrd == null ? null : Path.of(initrd),
+            String kernel = p.getProperty("kernel");
+            return new MachineConfig(kernel == null ? null : Path.of(kernel), initrd == null ? null : Path.of(initrd),
                     required(p, "cmdline"), Integer.parseInt(required(p, "memoryMib")), Integer.parseInt(required(p, "cpus")),
                     Integer.parseInt(required(p, "timeoutSeconds")), Boolean.parseBoolean(p.getProperty("timeline")),
                     Boolean.parseBoolean(p.getProperty("escapeKey")), devices(p),
-                    p.getProperty("metrics") == null ? null : Path.of(p.getProperty("metrics")));
+                    p.getProperty("metrics") == null ? null : Path.of(p.getProperty("metrics")), image(p));
         } catch (NumberFormatException e) {
             throw new IOException("bad number in machine file: " + e.getMessage());
         }
+    }
+
+    private static ImageSpec image(Properties p) {
+        String disk = p.getProperty("image.disk");
+        if (disk == null) {
+            return null;
+        }
+        String update = p.getProperty("image.updateFrom");
+        return new ImageSpec(Path.of(disk), p.getProperty("image.exec"), update == null ? null : Path.of(update),
+                Integer.parseInt(p.getProperty("image.maxBoots", Integer.toString(ImageSpec.DEFAULT_MAX_BOOTS))),
+                p.getProperty("image.note"));
     }
 
     private static DeviceSpecs.Devices devices(Properties p) {

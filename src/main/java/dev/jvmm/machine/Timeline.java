@@ -14,34 +14,63 @@ public final class Timeline {
     public record Event(String name, long nanosSinceStart) {}
 
     private final long originNanos;
-    private final List<Event> events = new ArrayList<>();
+    /** Shared by every pass view of one timeline; also its lock. */
+    private final List<Event> events;
+    private final String prefix;
 
     public Timeline() {
         Instant processStart = ProcessHandle.current().info().startInstant().orElse(Instant.now());
         long sinceProcessStart = Duration.between(processStart, Instant.now()).toNanos();
         this.originNanos = System.nanoTime() - Math.max(0, sinceProcessStart);
-        mark("jvmm process started");
-        events.set(0, new Event("jvmm process started", 0));
+        this.events = new ArrayList<>();
+        this.prefix = "";
+        events.add(new Event("jvmm process started", 0));
     }
 
-    public synchronized void mark(String name) {
-        events.add(new Event(name, System.nanoTime() - originNanos));
+    private Timeline(long originNanos, List<Event> events, String prefix) {
+        this.originNanos = originNanos;
+        this.events = events;
+        this.prefix = prefix;
     }
 
-    /** Marks {@code name} only the first time it is called with it. */
-    public synchronized void markOnce(String name) {
-        if (events.stream().noneMatch(e -> e.name().equals(name))) {
-            mark(name);
+    /** The same timeline whose marks are named "boot N: ...": one view per firmware pass of an image boot. */
+    public Timeline forPass(int pass) {
+        return new Timeline(originNanos, events, "boot " + pass + ": ");
+    }
+
+    /** The full name a mark of this view gets. */
+    public String name(String event) {
+        return prefix + event;
+    }
+
+    public void mark(String name) {
+        synchronized (events) {
+            events.add(new Event(prefix + name, System.nanoTime() - originNanos));
         }
     }
 
-    public synchronized List<Event> events() {
-        return List.copyOf(events);
+    /** Marks {@code name} only the first time it is called with it (in this view). */
+    public void markOnce(String name) {
+        synchronized (events) {
+            String full = prefix + name;
+            if (events.stream().noneMatch(e -> e.name().equals(full))) {
+                mark(name);
+            }
+        }
     }
 
-    public synchronized Long millisOf(String name) {
-        return events.stream().filter(e -> e.name().equals(name)).map(e -> e.nanosSinceStart() / 1_000_000)
-                .findFirst().orElse(null);
+    public List<Event> events() {
+        synchronized (events) {
+            return List.copyOf(events);
+        }
+    }
+
+    /** Milliseconds of the first mark with this full name, or null. */
+    public Long millisOf(String fullName) {
+        synchronized (events) {
+            return events.stream().filter(e -> e.name().equals(fullName)).map(e -> e.nanosSinceStart() / 1_000_000)
+                    .findFirst().orElse(null);
+        }
     }
 
     public void print(PrintStream out) {

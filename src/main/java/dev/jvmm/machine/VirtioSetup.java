@@ -49,7 +49,7 @@ public final class VirtioSetup implements AutoCloseable {
                 } catch (IOException e) {
                     throw new DeviceSetupException("--drive " + d.path() + ": " + e.getMessage());
                 }
-                s.add(new BlockDevice(name, file, d.serial() != null ? d.serial() : name), memory, lines, log);
+                s.add(new BlockDevice(name, file, d.serial() != null ? d.serial() : name, d.fences()), memory, lines, log);
             }
             for (int i = 0; i < devices.nets().size(); i++) {
                 DeviceSpecs.Net n = devices.nets().get(i);
@@ -81,7 +81,7 @@ public final class VirtioSetup implements AutoCloseable {
 
     private void add(VirtioDevice device, GuestMemory memory, IntFunction<InterruptLine> lines, PrintStream log) {
         int i = placed.size();
-        int gsi = Machine.VIRTIO_GSIS[i];
+        int gsi = Vm.VIRTIO_GSIS[i];
         long base = X86Layout.VIRTIO_MMIO_START + (long) i * MmioTransport.SIZE;
         MmioTransport t = new MmioTransport(device, memory, lines.apply(gsi), msg -> log.println("\r\njvmm: " + msg + "\r"));
         placed.add(new Placed(t, base, gsi));

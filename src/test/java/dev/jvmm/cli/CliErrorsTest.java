@@ -60,6 +60,20 @@ class CliErrorsTest {
     }
 
     @Test
+    void imageArguments() throws Exception {
+        Path junk = tmp.resolve("junk-kernel");
+        Files.write(junk, new byte[8192]);
+        Path img = tmp.resolve("some.img");
+        Files.write(img, new byte[8192]);
+        assertUsageError(run("boot", img.toString(), "--kernel", junk.toString()), "not both");
+        assertUsageError(run("boot", "--exec", "true"), "--exec and --update-from go with an IMAGE");
+        assertUsageError(run("boot", "--initrd", junk.toString()), "go with --kernel");
+        assertUsageError(run("boot", tmp.resolve("nope.img").toString()), "no such file");
+        assertUsageError(run("boot", img.toString(), "--max-boots", "0"), "--max-boots");
+        assertUsageError(run("boot", img.toString(), "--lab=never"), "GPT");
+    }
+
+    @Test
     void outOfRangeMachineSizes() throws Exception {
         Path junk = tmp.resolve("k");
         Files.write(junk, new byte[8192]);
@@ -76,6 +90,7 @@ class CliErrorsTest {
         assertEquals(0, cl.execute("boot", "--help"));
         String help = out.toString();
         assertTrue(help.contains("124  --timeout expired"), help);
+        assertTrue(help.contains("66   (image boot) no bootable slot"), help);
         assertTrue(help.contains("Ctrl-A x"), help);
     }
 }

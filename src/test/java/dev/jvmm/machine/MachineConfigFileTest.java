@@ -21,6 +21,28 @@ class MachineConfigFileTest {
     }
 
     @Test
+    void roundTripsAnImageBoot() throws IOException {
+        MachineConfig c = new MachineConfig(null, null, "quiet", 256, 1, 300, true, false, null, Path.of("/tmp/m.json"),
+                new ImageSpec(Path.of("/dev/jvmmimage"), "cat /etc/os-release; echo \"a b\"", Path.of("/dev/jvmmupdate"), 3,
+                        "a note"));
+        MachineConfig back = MachineConfigFile.read(new StringReader(MachineConfigFile.write(c)));
+        assertEquals(c, back);
+        assertEquals(null, back.kernel());
+        MachineConfig plain = new MachineConfig(null, null, "", 256, 1, 0, false, false, null, null,
+                new ImageSpec(Path.of("/i.img"), null, null, ImageSpec.DEFAULT_MAX_BOOTS, null));
+        assertEquals(plain, MachineConfigFile.read(new StringReader(MachineConfigFile.write(plain))));
+    }
+
+    @Test
+    void aMachineBootsAKernelOrAnImage() {
+        assertThrows(IllegalArgumentException.class, () -> new MachineConfig(null, null, "", 256, 1, 0, false, false, null,
+                null, null));
+        assertThrows(IllegalArgumentException.class, () -> new MachineConfig(Path.of("/k"), null, "", 256, 1, 0, false, false,
+                null, null, new ImageSpec(Path.of("/i.img"), null, null, 4, null)));
+        assertThrows(IllegalArgumentException.class, () -> new ImageSpec(Path.of("/i.img"), null, null, 0, null));
+    }
+
+    @Test
     void missingOrBadFieldsAreErrors() {
         IOException e = assertThrows(IOException.class, () -> MachineConfigFile.read(new StringReader("kernel=/k\n")));
         assertTrue(e.getMessage().contains("cmdline"), e.getMessage());

@@ -104,7 +104,7 @@ public final class DiskImage {
         if (root.number() != boot.number() + 1 || hash.number() != boot.number() + 2) {
             throw new GptException("ROOT-" + s + " and HASH-" + s + " must follow BOOT-" + s + " (PARTNROFF=1 and 2)");
         }
-        String cfg = Filesystems.readExt4(file, boot.offsetBytes(), "/grub/grub.cfg");
+        String cfg = Filesystems.readExt4(file, boot.offsetBytes(), boot.sizeBytes(), "/grub/grub.cfg");
         AbAttributes attrs = AbAttributes.of(boot.attributes());
         Matcher m = cfg == null ? null : VERITY.matcher(cfg);
         if (m == null || !m.find()) {

@@ -1,11 +1,15 @@
 package dev.jvmm.images.disk;
 
+import dev.jvmm.boot.ext4.Ext4;
+import dev.jvmm.boot.ext4.Ext4Exception;
 import dev.jvmm.images.HostTools;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
@@ -84,12 +88,23 @@ public final class Filesystems {
         }
     }
 
-    /** A file's content from an ext4 file system at {@code offset} bytes into {@code image}, or null. */
-    public static String readExt4(Path image, long offset, String path) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("debugfs", "-R", "cat " + path, image + "?offset=" + offset)
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        return p.waitFor() == 0 && !out.isEmpty() ? out : null;
+    /**
+     * A file's content from the ext4 file system in {@code length} bytes at {@code offset} of {@code image}, read
+     * in Java (no debugfs: this runs inside the lab too), or null when there is no such file or no
+     * readable file system there (an empty slot).
+     */
+    public static String readExt4(Path image, long offset, long length, String path) throws IOException {
+        try (FileChannel ch = FileChannel.open(image, StandardOpenOption.READ)) {
+            Ext4 fs = Ext4.open(ch, offset, length);
+            if (!fs.exists(path)) {
+                return null;
+            }
+            return new String(fs.readFile(path, MAX_TEXT_FILE), StandardCharsets.UTF_8);
+        } catch (Ext4Exception e) {
+            return null;
+        }
     }
+
+    /** Text files read back from an image (grub.cfg) are small; a larger one is not one of ours. */
+    static final long MAX_TEXT_FILE = 1 << 20;
 }

@@ -88,7 +88,7 @@ public final class ImageBuilder {
         return "console=ttyS0 root=/dev/dm-0 rootwait ro rootfstype=erofs init=/sbin/init panic=10 "
                 + "dm-mod.create=\"vroot,,,ro,0 " + (v.dataBlocks() * 8) + " verity 1 PARTUUID=$kern_guid/PARTNROFF=1 "
                 + "PARTUUID=$kern_guid/PARTNROFF=1 4096 4096 " + v.dataBlocks() + " " + (v.dataBlocks() + 1) + " sha256 "
-                + v.rootHex() + " " + v.saltHex() + " 1 ignore_zero_blocks\"";
+                + v.rootHex() + " " + v.saltHex() + " 2 restart_on_corruption ignore_zero_blocks\"";
     }
 
     private void step(String s) {

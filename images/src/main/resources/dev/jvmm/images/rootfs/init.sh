@@ -32,5 +32,9 @@ devmem 0xc0000000 8 123
 case " $(cat /proc/cmdline) " in
   *" jvmm.exit_when_ready=1 "*) devmem 0xc0000010 8 0 ;;
 esac
+# With jvmm boot --exec the host drives the guest through the agent: no shell on the console.
+case " $(cat /proc/cmdline) " in
+  *" jvmm.shell=0 "*) while :; do sleep 3600; done ;;
+esac
 setsid cttyhack sh -l
 poweroff -f

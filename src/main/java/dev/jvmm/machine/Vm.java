@@ -1,0 +1,254 @@
+package dev.jvmm.machine;
+
+import dev.jvmm.boot.KernelLoadException;
+import dev.jvmm.boot.acpi.AcpiTables;
+import dev.jvmm.boot.x86.X86Layout;
+import dev.jvmm.boot.x86.X86Loader;
+import dev.jvmm.devices.i8042.I8042;
+import dev.jvmm.devices.platform.PlatformPage;
+import dev.jvmm.devices.power.AcpiPowerDevice;
+import dev.jvmm.devices.serial.Serial16550;
+import dev.jvmm.vmm.bus.Bus;
+import dev.jvmm.vmm.kvm.CpuidEntries;
+import dev.jvmm.vmm.kvm.KvmSystem;
+import dev.jvmm.vmm.kvm.KvmVcpu;
+import dev.jvmm.vmm.kvm.KvmVm;
+import dev.jvmm.vmm.memory.GuestMemory;
+import dev.jvmm.vmm.memory.MmapGuestMemory;
+import dev.jvmm.vmm.sys.KvmIoctls;
+import dev.jvmm.vmm.vcpu.RunControl;
+import dev.jvmm.vmm.vcpu.StopReason;
+import dev.jvmm.vmm.vcpu.VcpuThread;
+import dev.jvmm.vmm.x86.X86Vcpu;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One built x86_64 VM: it owns the KVM objects, guest memory, buses, devices and vCPU threads,
+ * and closes them in the reverse order they were made. Building is separate from running so a
+ * reboot of an image boot is "close, firmware pass, build, run" while the disk lives on.
+ * Teardown stops every thread that touches guest memory (vCPUs, console, queue notifier, device
+ * threads) before the memory is unmapped.
+ */
+public final class Vm implements AutoCloseable {
+    public static final int SERIAL_PORT = 0x3f8;
+    public static final int SERIAL_IRQ = 4;
+    public static final int I8042_PORT = 0x60;
+    /** Interrupts for virtio devices, in order: ISA lines no platform device uses, then the IOAPIC's upper pins. */
+    public static final int[] VIRTIO_GSIS = {5, 6, 7, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23};
+
+    /** What the guest runs: kernel and initrd bytes and the full command line (devices not yet added). */
+    public record Payload(byte[] kernel, byte[] initrd, String cmdline) {}
+
+    /** What a running VM tells its owner beyond its stop reason. */
+    public interface Events {
+        Events NONE = new Events() {};
+
+        /** The guest wrote the boot-timer byte. */
+        default void guestReady() {}
+
+        /** One console line, without its newline (at most a few hundred characters). */
+        default void consoleLine(String line) {}
+    }
+
+    private final MachineConfig config;
+    private final Timeline timeline;
+    private final PrintStream err;
+    private final RunControl control = new RunControl();
+    /** Everything to close, most recent first. */
+    private final Deque<AutoCloseable> owned = new ArrayDeque<>();
+    private final List<VcpuThread> vcpuThreads = new ArrayList<>();
+    private ConsoleOutput console;
+    private ConsoleInput input;
+    private ScheduledExecutorService flusher;
+    private QueueNotifier notifier;
+    private VirtioSetup virtio;
+    private boolean started;
+    private boolean closed;
+
+    private Vm(MachineConfig config, Timeline timeline, PrintStream err) {
+        this.config = config;
+        this.timeline = timeline;
+        this.err = err;
+    }
+
+    /**
+     * Builds a VM for {@code payload} with the devices of {@code config}; nothing runs yet. On
+     * failure everything made so far is closed again.
+     */
+    public static Vm build(MachineConfig config, Payload payload, Timeline timeline, PrintStream err, Events events,
+                           InputStream stdin, OutputStream stdout)
+            throws KernelLoadException, DeviceSetupException, InterruptedException {
+        Vm vm = new Vm(config, timeline, err);
+        try {
+            vm.assemble(payload, events, stdin, stdout);
+            return vm;
+        } catch (KernelLoadException | DeviceSetupException | RuntimeException | Error e) {
+            vm.close();
+            throw e;
+        }
+    }
+
+    private <T extends AutoCloseable> T own(T resource) {
+        owned.push(resource);
+        return resource;
+    }
+
+    private void assemble(Payload payload, Events events, InputStream stdin, OutputStream stdout)
+            throws KernelLoadException, DeviceSetupException {
+        KvmSystem kvm = own(KvmSystem.open());
+        KvmVm vm = own(kvm.createVm());
+        MmapGuestMemory memory = own(GuestMemory.mmap(X86Layout.ramRegions((long) config.memoryMib() << 20)));
+        int maxVcpus = Math.max(kvm.checkExtension(KvmIoctls.KVM_CAP_MAX_VCPUS), kvm.checkExtension(KvmIoctls.KVM_CAP_NR_VCPUS));
+        if (config.cpus() > maxVcpus) {
+            throw new KernelLoadException("--cpus " + config.cpus() + " exceeds this KVM's limit of " + maxVcpus);
+        }
+        vm.setTssAddress(X86Layout.KVM_TSS_ADDRESS);
+        vm.setIdentityMapAddress(X86Layout.KVM_IDENTITY_MAP_ADDRESS);
+        vm.createIrqchip();
+        vm.createPit();
+        vm.mapMemory(memory);
+        timeline.mark("KVM VM created");
+
+        // virtio interrupts are edges (the DSDT says so): irqfd, one eventfd write each.
+        virtio = own(VirtioSetup.create(config.devices(), memory, vm::irqfdLine, err));
+        DeviceSpecs.Discovery discovery = config.devices().discovery();
+        long rsdp = AcpiTables.write(memory, new AcpiTables.Config(config.cpus(), X86Layout.IOAPIC_ADDRESS,
+                X86Layout.LAPIC_ADDRESS, discovery == DeviceSpecs.Discovery.cmdline ? List.of() : virtio.acpiDevices()),
+                X86Layout.ACPI_START, X86Layout.ACPI_END);
+        String devicesCmdline = discovery == DeviceSpecs.Discovery.acpi ? "" : virtio.cmdline();
+        String cmdline = devicesCmdline.isEmpty() ? payload.cmdline() : payload.cmdline() + " " + devicesCmdline;
+        X86Loader.Loaded loaded = X86Loader.load(memory, payload.kernel(), payload.initrd(), cmdline, rsdp);
+        timeline.mark("kernel loaded (" + loaded.format() + ")");
+
+        console = new ConsoleOutput(stdout, timeline, events::consoleLine);
+        Bus pio = new Bus("port I/O");
+        Bus mmio = new Bus("MMIO");
+        Serial16550 serial = new Serial16550(vm.interruptLine(SERIAL_IRQ), console);
+        pio.insert(serial, SERIAL_PORT, 8);
+        pio.insert(new I8042(() -> control.stop(StopReason.of(StopReason.Kind.RESET, "i8042 reset"))), I8042_PORT, 5);
+        pio.insert(new AcpiPowerDevice(AcpiTables.S5_SLEEP_TYPE, AcpiTables.RESET_VALUE,
+                () -> control.stop(StopReason.of(StopReason.Kind.POWER_OFF, "ACPI S5 (poweroff)")),
+                () -> control.stop(StopReason.of(StopReason.Kind.RESET, "ACPI reset"))), AcpiTables.POWER_PORT, 1);
+        mmio.insert(new PlatformPage(new PlatformPage.Events() {
+            @Override
+            public void guestReady() {
+                timeline.markOnce("guest ready (boot timer)");
+                events.guestReady();
+            }
+
+            @Override
+            public void exitRequested(int status) {
+                control.stop(StopReason.exitRegister(status));
+            }
+        }), X86Layout.PLATFORM_PAGE, PlatformPage.SIZE);
+        virtio.insertInto(mmio);
+        if (kvm.checkExtension(KvmIoctls.KVM_CAP_IOEVENTFD) > 0) {
+            notifier = own(new QueueNotifier(vm, virtio));
+        }
+        CpuidEntries cpuid = kvm.supportedCpuid();
+        for (int i = 0; i < config.cpus(); i++) {
+            KvmVcpu vcpu = vm.createVcpu(i);
+            X86Vcpu.configure(vcpu, loaded.entry(), cpuid, config.cpus());
+            vcpuThreads.add(new VcpuThread(vcpu, pio, mmio, control));
+        }
+        input = new ConsoleInput(stdin, (b, n) -> serial.enqueueInput(b, n),
+                () -> control.stop(StopReason.of(StopReason.Kind.USER_QUIT, "Ctrl-A x")), config.escapeKey());
+        flusher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "console-flush");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Stops the VM from outside (an agent's answer, a host-side decision); the first reason wins. */
+    public void stop(StopReason reason) {
+        control.stop(reason);
+    }
+
+    /** Starts the vCPUs and waits for the VM to stop (or --timeout); returns why it stopped. */
+    public StopReason run() throws InterruptedException {
+        if (started) {
+            throw new IllegalStateException("a VM runs once");
+        }
+        started = true;
+        flusher.scheduleWithFixedDelay(() -> {
+            try {
+                console.flush();
+            } catch (IOException ignored) {
+                // stdout gone; the VM keeps running until it stops
+            }
+        }, 20, 20, TimeUnit.MILLISECONDS);
+        if (notifier != null) {
+            notifier.start();
+        }
+        vcpuThreads.forEach(VcpuThread::start);
+        input.start();
+        timeline.mark("vCPUs started (" + config.cpus() + ")");
+        StopReason reason = control.await(config.timeoutSeconds() * 1000L);
+        if (reason == null) {
+            control.stop(StopReason.of(StopReason.Kind.TIMEOUT, "--timeout " + config.timeoutSeconds() + " s expired"));
+            reason = control.reason();
+        }
+        timeline.mark("VM stopped: " + reason.detail());
+        return reason;
+    }
+
+    /** Per-device counters, by device name. */
+    public Map<String, Map<String, Long>> metrics() {
+        return virtio == null ? Map.of() : virtio.metrics();
+    }
+
+    /**
+     * Stops the threads first (vCPUs, console input, flusher), then closes what was made in
+     * reverse order: queue notifier, devices, guest memory, the VM, KVM.
+     */
+    @Override
+    public void close() throws InterruptedException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        control.stop(StopReason.of(StopReason.Kind.ERROR, "teardown"));
+        for (VcpuThread t : vcpuThreads) {
+            if (!t.stopAndJoin(5000)) {
+                err.println("jvmm: a vCPU thread did not stop within 5 s: " + t.whereStuck());
+            }
+        }
+        if (input != null) {
+            input.stopAndJoin();
+        }
+        if (flusher != null) {
+            flusher.shutdownNow();
+            flusher.awaitTermination(1, TimeUnit.SECONDS);
+        }
+        if (console != null) {
+            try {
+                console.flush();
+            } catch (IOException ignored) {
+                // nothing more to say
+            }
+        }
+        while (!owned.isEmpty()) {
+            AutoCloseable r = owned.pop();
+            try {
+                r.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                err.println("jvmm: closing " + r.getClass().getSimpleName() + ": " + e.getMessage());
+            }
+        }
+    }
+}
