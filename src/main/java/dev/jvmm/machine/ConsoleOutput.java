@@ -1,5 +1,6 @@
 package dev.jvmm.machine;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -8,7 +9,9 @@ import java.util.function.Consumer;
 
 /**
  * The guest console's way to the host: buffered, flushed at each newline and by a periodic
- * flush (so prompts without a newline appear), and watched for boot milestones.
+ * flush once the guest has paused (so prompts without a newline appear), and watched for boot
+ * milestones. Lines from the host's side of the guest (the agent's --exec output) come in
+ * whole, between the guest's lines, so neither is cut in two by the other.
  */
 public final class ConsoleOutput extends OutputStream {
     /** A console line prefix that marks a timeline event. */
@@ -26,6 +29,13 @@ public final class ConsoleOutput extends OutputStream {
     private final StringBuilder line = new StringBuilder();
     private boolean first = true;
     private final Consumer<String> lineWatcher;
+    /** Whole lines from the host's side, waiting for the guest's line to end; capped. */
+    private final ByteArrayOutputStream foreign = new ByteArrayOutputStream();
+    private boolean outAtLineStart = true;
+    private long lastGuestByteNanos;
+    /** A partial guest line goes out after this much silence: a prompt, not a line being printed. */
+    static final long IDLE_NANOS = 50_000_000L;
+    static final int FOREIGN_CAP = 1 << 20;
 
     public ConsoleOutput(OutputStream out, Timeline timeline) {
         this(out, timeline, line -> { });
@@ -45,6 +55,7 @@ public final class ConsoleOutput extends OutputStream {
             timeline.mark("first console byte");
         }
         buf[len++] = (byte) b;
+        lastGuestByteNanos = System.nanoTime();
         if (b == '\n') {
             checkMilestones();
             line.setLength(0);
@@ -70,9 +81,42 @@ public final class ConsoleOutput extends OutputStream {
     public synchronized void flush() throws IOException {
         if (len > 0) {
             out.write(buf, 0, len);
+            outAtLineStart = buf[len - 1] == '\n';
             len = 0;
         }
+        emitForeign();
         out.flush();
+    }
+
+    /** The periodic flush: a partial guest line only once the guest has paused. */
+    public synchronized void flushIfIdle() throws IOException {
+        if (len == 0 || System.nanoTime() - lastGuestByteNanos >= IDLE_NANOS) {
+            flush();
+        }
+    }
+
+    /**
+     * Whole lines from the host's side of the guest, shown at the next boundary of the guest's
+     * own lines (at once when the guest is between lines).
+     */
+    public synchronized void writeLines(byte[] b, int off, int n) throws IOException {
+        foreign.write(b, off, n);
+        if (len == 0 || foreign.size() > FOREIGN_CAP) {
+            flush();
+        }
+    }
+
+    private void emitForeign() throws IOException {
+        if (foreign.size() == 0) {
+            return;
+        }
+        if (!outAtLineStart) {
+            out.write('\r');
+            out.write('\n');
+        }
+        foreign.writeTo(out);
+        outAtLineStart = true;
+        foreign.reset();
     }
 
     /** Text not yet flushed, for tests. */

@@ -129,9 +129,12 @@ final class GuestSession implements AutoCloseable {
     }
 
     private void exec() {
-        OutputStream out = new FileOutputStream(FileDescriptor.out);
+        Vm running = vm;
+        // stdout joins the console line by line; stderr stays jvmm's stderr.
+        OutputStream out = running != null ? running.consoleLines() : new FileOutputStream(FileDescriptor.out);
         try {
             execStatus = new AgentClient(uds).exec(image.exec(), out, err);
+            out.flush();
         } catch (IOException e) {
             say("--exec: " + e.getMessage());
             execStatus = ExitCodes.INTERNAL_ERROR;

@@ -3,7 +3,6 @@ package dev.jvmm.machine;
 import dev.jvmm.boot.gpt.GptException;
 import dev.jvmm.images.disk.DiskImage;
 import dev.jvmm.images.disk.Lz4;
-import dev.jvmm.images.firmware.BootChoice;
 import dev.jvmm.images.firmware.Firmware;
 import dev.jvmm.images.firmware.FirmwareException;
 
@@ -35,10 +34,8 @@ public final class ImageInput {
             note = image + " is compressed: this boot runs on the scratch copy " + disk
                     + " (the tries decrement and the guest's writes land there; " + image.getFileName() + " is unchanged)";
         }
-        BootChoice first = Firmware.inspect(disk);
-        if (first.gptNote() != null) {
-            log.println("jvmm: " + first.gptNote());
-        }
+        // Everything the first pass will check, writing nothing; the pass itself reports a one-copy GPT.
+        Firmware.inspect(disk);
         if (updateFrom != null) {
             if (!Files.exists(updateFrom)) {
                 throw new DeviceSetupException("--update-from " + updateFrom + ": no such file");

@@ -185,7 +185,7 @@ public final class Vm implements AutoCloseable {
         started = true;
         flusher.scheduleWithFixedDelay(() -> {
             try {
-                console.flush();
+                console.flushIfIdle();
             } catch (IOException ignored) {
                 // stdout gone; the VM keeps running until it stops
             }
@@ -203,6 +203,14 @@ public final class Vm implements AutoCloseable {
         }
         timeline.mark("VM stopped: " + reason.detail());
         return reason;
+    }
+
+    /**
+     * A stream for output from the host's side of the guest (the agent's --exec stdout): its
+     * lines reach the console whole, between the guest's own lines.
+     */
+    public OutputStream consoleLines() {
+        return new LineStream(console);
     }
 
     /** Per-device counters, by device name. */

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -44,5 +45,39 @@ class ConsoleTest {
         assertNotNull(tl.millisOf("first console byte"));
         assertNotNull(tl.millisOf("kernel: runs /init"));
         assertNotNull(tl.millisOf("kernel: first console line"));
+    }
+
+    @Test
+    void hostLinesNeverLandInsideAGuestLine() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        java.util.List<String> watched = new java.util.ArrayList<>();
+        ConsoleOutput console = new ConsoleOutput(out, new Timeline(), watched::add);
+        for (byte b : "[ 6.2] I/O erro".getBytes(StandardCharsets.US_ASCII)) {
+            console.write(b);
+        }
+        OutputStream exec = new LineStream(console);
+        exec.write("touch=1\npart".getBytes(StandardCharsets.US_ASCII));
+        console.flushIfIdle(); // the guest is mid-line and has not paused: nothing moves
+        for (byte b : "r, dev vda\n".getBytes(StandardCharsets.US_ASCII)) {
+            console.write(b);
+        }
+        exec.write("ial\n".getBytes(StandardCharsets.US_ASCII));
+        console.flush();
+        assertEquals("[ 6.2] I/O error, dev vda\ntouch=1\npartial\n", out.toString(StandardCharsets.US_ASCII));
+        assertEquals(java.util.List.of("[ 6.2] I/O error, dev vda"), watched, "the watcher sees the guest's lines alone");
+    }
+
+    @Test
+    void aPromptGoesOutOnceTheGuestPausesAndHostLinesStartOnANewLine() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ConsoleOutput console = new ConsoleOutput(out, new Timeline());
+        for (byte b : "/ # ".getBytes(StandardCharsets.US_ASCII)) {
+            console.write(b);
+        }
+        Thread.sleep(ConsoleOutput.IDLE_NANOS / 1_000_000 + 20);
+        console.flushIfIdle();
+        assertEquals("/ # ", out.toString(StandardCharsets.US_ASCII));
+        console.writeLines("host\n".getBytes(StandardCharsets.US_ASCII), 0, 5);
+        assertEquals("/ # \r\nhost\n", out.toString(StandardCharsets.US_ASCII));
     }
 }

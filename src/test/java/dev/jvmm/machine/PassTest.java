@@ -24,7 +24,7 @@ class PassTest {
 
     @Test
     void theLineSaysSlotVersionAndTheDecrement() {
-        assertEquals("boot 2: bottlerocket slot B v2.0.0 (priority 2, tries 1→0, not yet successful)",
+        assertEquals("boot 2: bottlerocket slot B v2.0.0 (priority 2, tries 1->0, not yet successful)",
                 pass().choice().describe(2));
     }
 

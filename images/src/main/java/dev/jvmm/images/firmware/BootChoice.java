@@ -17,12 +17,12 @@ public record BootChoice(Layout layout, String slot, String version, AbAttribute
     /** A partition's sectors (512 bytes, inclusive), by its GPT name. */
     public record SectorRange(String name, long firstSector, long lastSector) {}
 
-    /** {@code jvmm: boot N: bottlerocket slot B v2.0.0 (priority 2, tries 1→0, not yet successful)}. */
+    /** {@code jvmm: boot N: bottlerocket slot B v2.0.0 (priority 2, tries 1->0, not yet successful)}. */
     public String describe(int pass) {
         String tries = before.triesLeft() == after.triesLeft() ? "tries " + before.triesLeft()
-                : "tries " + before.triesLeft() + "→" + after.triesLeft();
+                : "tries " + before.triesLeft() + "->" + after.triesLeft();
         return "boot " + pass + ": " + layout.cliName() + " slot " + slot + " v" + version + " (priority "
-                + before.priority() + (after.priority() != before.priority() ? "→" + after.priority() : "") + ", " + tries
+                + before.priority() + (after.priority() != before.priority() ? "->" + after.priority() : "") + ", " + tries
                 + ", " + (after.successful() ? "successful" : "not yet successful") + ")";
     }
 }
