@@ -36,6 +36,9 @@ public final class ConsoleOutput extends OutputStream {
     /** A partial guest line goes out after this much silence: a prompt, not a line being printed. */
     static final long IDLE_NANOS = 50_000_000L;
     static final int FOREIGN_CAP = 1 << 20;
+    /** Set once writing to the host failed (`jvmm boot | head`): the guest runs on, its console unread. */
+    private boolean outGone;
+    private Runnable onOutputGone = () -> { };
 
     public ConsoleOutput(OutputStream out, Timeline timeline) {
         this(out, timeline, line -> { });
@@ -77,19 +80,41 @@ public final class ConsoleOutput extends OutputStream {
         lineWatcher.accept(l);
     }
 
+    /** Called once when the host side of the console goes away; the guest is not stopped for it. */
+    public synchronized void onOutputGone(Runnable r) {
+        onOutputGone = r;
+    }
+
+    /**
+     * Writes what is buffered to the host. A closed or broken output (EPIPE) is the host's
+     * business, not the guest's: the bytes are dropped from then on, the VM runs on.
+     */
     @Override
-    public synchronized void flush() throws IOException {
-        if (len > 0) {
-            out.write(buf, 0, len);
-            outAtLineStart = buf[len - 1] == '\n';
+    public synchronized void flush() {
+        try {
+            if (len > 0) {
+                if (!outGone) {
+                    out.write(buf, 0, len);
+                }
+                outAtLineStart = buf[len - 1] == '\n';
+                len = 0;
+            }
+            emitForeign();
+            if (!outGone) {
+                out.flush();
+            }
+        } catch (IOException e) {
             len = 0;
+            foreign.reset();
+            if (!outGone) {
+                outGone = true;
+                onOutputGone.run();
+            }
         }
-        emitForeign();
-        out.flush();
     }
 
     /** The periodic flush: a partial guest line only once the guest has paused. */
-    public synchronized void flushIfIdle() throws IOException {
+    public synchronized void flushIfIdle() {
         if (len == 0 || System.nanoTime() - lastGuestByteNanos >= IDLE_NANOS) {
             flush();
         }
@@ -107,7 +132,8 @@ public final class ConsoleOutput extends OutputStream {
     }
 
     private void emitForeign() throws IOException {
-        if (foreign.size() == 0) {
+        if (foreign.size() == 0 || outGone) {
+            foreign.reset();
             return;
         }
         if (!outAtLineStart) {

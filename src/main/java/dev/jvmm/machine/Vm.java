@@ -21,7 +21,6 @@ import dev.jvmm.vmm.vcpu.StopReason;
 import dev.jvmm.vmm.vcpu.VcpuThread;
 import dev.jvmm.vmm.x86.X86Vcpu;
 
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -133,6 +132,7 @@ public final class Vm implements AutoCloseable {
         timeline.mark("kernel loaded (" + loaded.format() + ")");
 
         console = new ConsoleOutput(stdout, timeline, events::consoleLine);
+        console.onOutputGone(() -> err.println("\r\njvmm: the console's output is closed; the guest runs on without it\r"));
         Bus pio = new Bus("port I/O");
         Bus mmio = new Bus("MMIO");
         Serial16550 serial = new Serial16550(vm.interruptLine(SERIAL_IRQ), console);
@@ -155,7 +155,7 @@ public final class Vm implements AutoCloseable {
         }), X86Layout.PLATFORM_PAGE, PlatformPage.SIZE);
         virtio.insertInto(mmio);
         if (kvm.checkExtension(KvmIoctls.KVM_CAP_IOEVENTFD) > 0) {
-            notifier = own(new QueueNotifier(vm, virtio));
+            notifier = QueueNotifier.forDevices(vm, virtio, this::failed);
         }
         CpuidEntries cpuid = kvm.supportedCpuid();
         for (int i = 0; i < config.cpus(); i++) {
@@ -172,6 +172,11 @@ public final class Vm implements AutoCloseable {
         });
     }
 
+    /** jvmm's own failure on a thread of the VM's: the VM stops with status 70 and says why. */
+    private void failed(Throwable t) {
+        control.stop(StopReason.of(StopReason.Kind.ERROR, t.getMessage() != null ? t.getMessage() : t.toString()));
+    }
+
     /** Stops the VM from outside (an agent's answer, a host-side decision); the first reason wins. */
     public void stop(StopReason reason) {
         control.stop(reason);
@@ -183,13 +188,7 @@ public final class Vm implements AutoCloseable {
             throw new IllegalStateException("a VM runs once");
         }
         started = true;
-        flusher.scheduleWithFixedDelay(() -> {
-            try {
-                console.flushIfIdle();
-            } catch (IOException ignored) {
-                // stdout gone; the VM keeps running until it stops
-            }
-        }, 20, 20, TimeUnit.MILLISECONDS);
+        flusher.scheduleWithFixedDelay(console::flushIfIdle, 20, 20, TimeUnit.MILLISECONDS);
         if (notifier != null) {
             notifier.start();
         }
@@ -219,8 +218,11 @@ public final class Vm implements AutoCloseable {
     }
 
     /**
-     * Stops the threads first (vCPUs, console input, flusher), then closes what was made in
-     * reverse order: queue notifier, devices, guest memory, the VM, KVM.
+     * Stops the threads first (vCPUs, console input, flusher, queue notifier), then closes what
+     * was made in reverse order: devices (each stops its own threads), guest memory, the VM, KVM.
+     * Guest memory is unmapped only once nothing can still be writing into it: if the notifier
+     * will not stop, the memory is left mapped (the process is about to end) rather than risk a
+     * SIGSEGV in a request still in flight.
      */
     @Override
     public void close() throws InterruptedException {
@@ -242,14 +244,18 @@ public final class Vm implements AutoCloseable {
             flusher.awaitTermination(1, TimeUnit.SECONDS);
         }
         if (console != null) {
-            try {
-                console.flush();
-            } catch (IOException ignored) {
-                // nothing more to say
-            }
+            console.flush();
+        }
+        boolean quiet = notifier == null || notifier.stop(QueueNotifier.STOP_MILLIS);
+        if (!quiet) {
+            err.println("jvmm: the virtio notifier is still serving a request after " + QueueNotifier.STOP_MILLIS / 1000
+                    + " s; guest memory stays mapped until jvmm exits");
         }
         while (!owned.isEmpty()) {
             AutoCloseable r = owned.pop();
+            if (!quiet && r instanceof MmapGuestMemory) {
+                continue;
+            }
             try {
                 r.close();
             } catch (InterruptedException e) {

@@ -80,4 +80,59 @@ class ConsoleTest {
         console.writeLines("host\n".getBytes(StandardCharsets.US_ASCII), 0, 5);
         assertEquals("/ # \r\nhost\n", out.toString(StandardCharsets.US_ASCII));
     }
+
+    @Test
+    void aBrokenPipeIsTheHostsBusinessNotTheGuests() throws Exception {
+        OutputStream broken = new OutputStream() {
+            @Override
+            public void write(int b) throws java.io.IOException {
+                throw new java.io.IOException("Broken pipe");
+            }
+        };
+        ConsoleOutput console = new ConsoleOutput(broken, new Timeline());
+        java.util.concurrent.atomic.AtomicInteger told = new java.util.concurrent.atomic.AtomicInteger();
+        console.onOutputGone(told::incrementAndGet);
+        for (int i = 0; i < 20_000; i++) {
+            console.write(i % 80 == 79 ? '\n' : 'x'); // the vCPU's UART writes never fail
+        }
+        console.writeLines("host\n".getBytes(StandardCharsets.US_ASCII), 0, 5);
+        console.flush();
+        assertEquals(1, told.get(), "said once");
+        assertEquals("", console.pending(), "nothing piles up");
+    }
+
+    @Test
+    void theEscapeKeyWorksWhileTheGuestReadsNothing() throws Exception {
+        // 128 KiB of typing the guest never takes (its side blocks), then Ctrl-A x.
+        byte[] keys = new byte[131072 + 2];
+        java.util.Arrays.fill(keys, (byte) 'a');
+        keys[131072] = 0x01;
+        keys[131073] = 'x';
+        AtomicBoolean quit = new AtomicBoolean();
+        CountDownLatchHolder blocked = new CountDownLatchHolder();
+        ConsoleInput in = new ConsoleInput(new ByteArrayInputStream(keys), (b, n) -> {
+            blocked.await(); // a guest that never reads
+            return true;
+        }, () -> quit.set(true), true);
+        in.start();
+        for (int i = 0; i < 400 && !quit.get(); i++) {
+            Thread.sleep(5);
+        }
+        assertTrue(quit.get(), "Ctrl-A x is seen although the guest's side is full");
+        in.stopAndJoin();
+        assertTrue(in.dropped() > 0, "typing beyond the bound is dropped, not queued without end");
+    }
+
+    /** Blocks until interrupted, as a full UART input queue does for a guest that never reads. */
+    static final class CountDownLatchHolder {
+        private final java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+
+        void await() {
+            try {
+                never.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
 }
