@@ -44,4 +44,20 @@ class I8042Test {
         out(I8042.DATA, 0xfe);
         assertEquals(2, resets);
     }
+
+    @Test
+    void outputQueueIsCappedWhenTheGuestNeverReads() {
+        for (int i = 0; i < 1_000_000; i++) {
+            out(I8042.DATA, 0xf4); // keyboard command: each one queues an ACK
+        }
+        assertEquals(I8042.OUTPUT_CAPACITY, kbc.pendingOutput());
+        assertEquals(1_000_000 - I8042.OUTPUT_CAPACITY, kbc.outputDropped());
+        out(I8042.COMMAND, I8042.CMD_SELF_TEST); // dropped too: the queue is still full
+        for (int i = 0; i < I8042.OUTPUT_CAPACITY; i++) {
+            assertEquals(0xfa, in(I8042.DATA));
+        }
+        assertEquals(0, in(I8042.COMMAND) & I8042.STATUS_OBF, "drained");
+        out(I8042.COMMAND, I8042.CMD_SELF_TEST);
+        assertEquals(0x55, in(I8042.DATA), "works again once read");
+    }
 }

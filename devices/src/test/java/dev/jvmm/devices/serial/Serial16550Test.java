@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -124,5 +125,51 @@ class Serial16550Test {
         }
         assertEquals(Serial16550.LSR_OE, in(Serial16550.LSR) & Serial16550.LSR_OE);
         assertEquals(0, in(Serial16550.LSR) & Serial16550.LSR_OE);
+    }
+
+    @Test
+    void hostInputIsCappedAndDroppedWhenTheGuestStopsReading() {
+        uart = new Serial16550(irq, out, 0); // no grace: a guest that does not read loses the excess at once
+        byte[] chunk = new byte[1024];
+        for (int i = 0; i < 10; i++) {
+            assertTrue(uart.enqueueInput(chunk, chunk.length), "the caller goes on (Ctrl-A x keeps working)");
+        }
+        assertEquals(Serial16550.RX_CAPACITY, uart.pendingInput());
+        assertEquals(10 * 1024 - Serial16550.RX_CAPACITY, uart.inputDropped());
+        assertEquals(Serial16550.LSR_OE, in(Serial16550.LSR) & Serial16550.LSR_OE, "the guest sees an overrun");
+    }
+
+    @Test
+    void hostInputWaitsForAGuestThatKeepsReading() throws Exception {
+        uart = new Serial16550(irq, out, 60_000);
+        byte[] paste = new byte[3 * Serial16550.RX_CAPACITY];
+        for (int i = 0; i < paste.length; i++) {
+            paste[i] = (byte) i;
+        }
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        Thread guest = new Thread(() -> {
+            while (got.size() < paste.length) {
+                if ((in(Serial16550.LSR) & Serial16550.LSR_DR) != 0) {
+                    got.write(in(Serial16550.DATA));
+                } else {
+                    Thread.onSpinWait();
+                }
+            }
+        });
+        guest.start();
+        assertTrue(uart.enqueueInput(paste, paste.length));
+        guest.join();
+        assertArrayEquals(paste, got.toByteArray(), "nothing lost while the guest reads");
+        assertEquals(0, uart.inputDropped());
+    }
+
+    @Test
+    void loopbackOverrunIsCounted() {
+        outb(Serial16550.MCR, Serial16550.MCR_LOOP);
+        for (int i = 0; i < Serial16550.RX_CAPACITY + 5; i++) {
+            outb(Serial16550.DATA, i);
+        }
+        assertEquals(Serial16550.RX_CAPACITY, uart.pendingInput());
+        assertEquals(5, uart.inputDropped());
     }
 }
