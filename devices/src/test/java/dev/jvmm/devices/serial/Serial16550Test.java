@@ -5,6 +5,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -171,5 +172,34 @@ class Serial16550Test {
         }
         assertEquals(Serial16550.RX_CAPACITY, uart.pendingInput());
         assertEquals(5, uart.inputDropped());
+    }
+
+    @Test
+    void everyRegisterAndValueAtEveryWidthStaysBounded() {
+        uart = new Serial16550(irq, OutputStream.nullOutputStream(), 0);
+        int[] widths = {1, 2, 4};
+        for (int round = 0; round < 2; round++) {
+            for (int reg = 0; reg < 8; reg++) {
+                for (int v = 0; v < 256; v++) {
+                    for (int w : widths) {
+                        byte[] b = new byte[w];
+                        b[0] = (byte) v;
+                        uart.write(reg, b);
+                        for (int r = 0; r < 8; r++) {
+                            uart.read(r, new byte[w]);
+                        }
+                        assertTrue(uart.pendingInput() <= Serial16550.RX_CAPACITY);
+                    }
+                }
+            }
+            // Second round: loopback on and nobody reading data, so the FIFO fills.
+            outb(Serial16550.LCR, 0x03); // the divisor latch off, so DATA is data
+            outb(Serial16550.MCR, Serial16550.MCR_LOOP);
+            for (int i = 0; i < 2 * Serial16550.RX_CAPACITY; i++) {
+                outb(Serial16550.DATA, i);
+            }
+            assertEquals(Serial16550.RX_CAPACITY, uart.pendingInput());
+        }
+        assertTrue(uart.enqueueInput(new byte[100], 100), "host input still returns");
     }
 }
