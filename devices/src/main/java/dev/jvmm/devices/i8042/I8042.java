@@ -3,11 +3,13 @@ package dev.jvmm.devices.i8042;
 import dev.jvmm.vmm.bus.BusDevice;
 
 import java.util.ArrayDeque;
+import java.util.Arrays;
 
 /**
  * Enough of the PS/2 controller for Linux's probe (self-test, configuration byte, interface
  * test) and for the reset command 0xFE, which is how `reboot=k` guests restart. Sits at 0x60
- * (data, offset 0) and 0x64 (status and command, offset 4).
+ * (data, offset 0) and 0x64 (status and command, offset 4). The output queue is bounded (a real
+ * 8042 holds one byte): a guest that writes without reading loses the excess, counted.
  */
 public final class I8042 implements BusDevice {
     static final int DATA = 0, COMMAND = 4;
@@ -15,6 +17,8 @@ public final class I8042 implements BusDevice {
     static final int CMD_READ_CTR = 0x20, CMD_WRITE_CTR = 0x60, CMD_DISABLE_AUX = 0xa7, CMD_ENABLE_AUX = 0xa8,
             CMD_TEST_AUX = 0xa9, CMD_SELF_TEST = 0xaa, CMD_TEST_KBD = 0xab, CMD_DISABLE_KBD = 0xad,
             CMD_ENABLE_KBD = 0xae, CMD_READ_OUTP = 0xd0, CMD_WRITE_OUTP = 0xd1, CMD_WRITE_AUX = 0xd4, CMD_RESET = 0xfe;
+    /** Replies held for the guest; Linux's probe never has more than one outstanding. */
+    public static final int OUTPUT_CAPACITY = 16;
 
     private final Runnable resetRequested;
     private final ArrayDeque<Integer> output = new ArrayDeque<>();
@@ -22,6 +26,7 @@ public final class I8042 implements BusDevice {
     private int pendingCommand = -1;
     private int outp = 0x01;
     private int lastCommandWasCommandPort;
+    private long outputDropped;
 
     public I8042(Runnable resetRequested) {
         this.resetRequested = resetRequested;
@@ -29,7 +34,7 @@ public final class I8042 implements BusDevice {
 
     @Override
     public synchronized void read(long offset, byte[] data) {
-        java.util.Arrays.fill(data, (byte) 0);
+        Arrays.fill(data, (byte) 0);
         if (offset == DATA) {
             Integer v = output.poll();
             data[0] = (byte) (v == null ? 0 : v);
@@ -55,22 +60,40 @@ public final class I8042 implements BusDevice {
                     resetRequested.run(); // clearing the reset line resets the CPU
                 }
             } else if (pendingCommand == CMD_WRITE_AUX) {
-                output.add(0xfe); // no mouse: resend
+                reply(0xfe); // no mouse: resend
             } else {
-                output.add(0xfa); // keyboard command: ACK, there is no keyboard behind it
+                reply(0xfa); // keyboard command: ACK, there is no keyboard behind it
             }
             pendingCommand = -1;
         }
     }
 
+    private void reply(int v) {
+        if (output.size() >= OUTPUT_CAPACITY) {
+            outputDropped++; // the guest is not reading: drop, never grow
+            return;
+        }
+        output.add(v);
+    }
+
+    /** Replies dropped because the output queue was full. */
+    public synchronized long outputDropped() {
+        return outputDropped;
+    }
+
+    /** Replies waiting for the guest to read them. */
+    public synchronized int pendingOutput() {
+        return output.size();
+    }
+
     private void command(int cmd) {
         switch (cmd) {
-            case CMD_READ_CTR -> output.add(ctr);
+            case CMD_READ_CTR -> reply(ctr);
             case CMD_WRITE_CTR, CMD_WRITE_OUTP, CMD_WRITE_AUX -> pendingCommand = cmd;
-            case CMD_SELF_TEST -> output.add(0x55);
-            case CMD_TEST_KBD -> output.add(0x00);
-            case CMD_TEST_AUX -> output.add(0xff); // no aux port
-            case CMD_READ_OUTP -> output.add(outp);
+            case CMD_SELF_TEST -> reply(0x55);
+            case CMD_TEST_KBD -> reply(0x00);
+            case CMD_TEST_AUX -> reply(0xff); // no aux port
+            case CMD_READ_OUTP -> reply(outp);
             case CMD_DISABLE_KBD -> ctr |= 0x10;
             case CMD_ENABLE_KBD -> ctr &= ~0x10;
             case CMD_DISABLE_AUX -> ctr |= 0x20;

@@ -7,11 +7,14 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 
 /**
  * A 16550A UART: all eight registers, the divisor latch, a receive FIFO, loopback, and
  * receive-data and transmit-holding-register-empty interrupts on an edge-triggered line.
- * Transmitted bytes go straight to the output; the transmitter is always empty.
+ * Transmitted bytes go straight to the output; the transmitter is always empty, so nothing is
+ * held on the way out. Input waits in a bounded buffer; what a guest that stops reading cannot
+ * take is dropped and counted, and the host's input thread is never held for good.
  */
 public final class Serial16550 implements BusDevice {
     // register offsets
@@ -28,6 +31,8 @@ public final class Serial16550 implements BusDevice {
     static final int FCR_ENABLE = 0x01, FCR_CLEAR_RX = 0x02;
     /** Input held for the guest; beyond it, host input waits (see {@link #enqueueInput}). */
     public static final int RX_CAPACITY = 4096;
+    /** How long host input waits on a full buffer while the guest reads nothing, before it is dropped. */
+    public static final long INPUT_STALL_MILLIS = 1000;
 
     private final InterruptLine irq;
     private final OutputStream out;
@@ -42,15 +47,23 @@ public final class Serial16550 implements BusDevice {
     private boolean thrEmptyPending;
     private boolean overrun;
     private long bytesOut;
+    private long bytesRead;
+    private long inputDropped;
+    private final long stallMillis;
 
     public Serial16550(InterruptLine irq, OutputStream out) {
+        this(irq, out, INPUT_STALL_MILLIS);
+    }
+
+    Serial16550(InterruptLine irq, OutputStream out, long stallMillis) {
         this.irq = irq;
         this.out = out;
+        this.stallMillis = stallMillis;
     }
 
     @Override
     public synchronized void read(long offset, byte[] data) {
-        java.util.Arrays.fill(data, (byte) 0);
+        Arrays.fill(data, (byte) 0);
         data[0] = (byte) readRegister((int) offset);
     }
 
@@ -67,6 +80,9 @@ public final class Serial16550 implements BusDevice {
                     return dll;
                 }
                 Byte b = rx.poll();
+                if (b != null) {
+                    bytesRead++;
+                }
                 if (rx.isEmpty()) {
                     notifyAll(); // room for waiting input
                 }
@@ -165,6 +181,7 @@ public final class Serial16550 implements BusDevice {
     private void receive(int v) {
         if (rx.size() >= RX_CAPACITY) {
             overrun = true;
+            inputDropped++;
             return;
         }
         rx.add((byte) v);
@@ -188,23 +205,44 @@ public final class Serial16550 implements BusDevice {
     }
 
     /**
-     * Host input for the guest. Blocks while the receive buffer is full, so pasted text is not
-     * lost; returns false if interrupted.
+     * Host input for the guest. Waits while the receive buffer is full and the guest keeps
+     * reading, so pasted text is not lost; once the guest has read nothing for
+     * {@link #INPUT_STALL_MILLIS}, the rest is dropped (counted, and an overrun in LSR) and this
+     * returns, so the caller can go on reading its own input (Ctrl-A x). Returns false only if
+     * interrupted.
      */
     public synchronized boolean enqueueInput(byte[] data, int len) {
+        long stallNanos = stallMillis * 1_000_000L;
+        long deadline = System.nanoTime() + stallNanos;
         for (int i = 0; i < len; i++) {
             while (rx.size() >= RX_CAPACITY) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    inputDropped += len - i;
+                    overrun = true;
+                    updateInterrupt();
+                    return true;
+                }
+                long readBefore = bytesRead;
                 try {
-                    wait(50);
+                    wait(Math.max(1, Math.min(50, left / 1_000_000L)));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return false;
+                }
+                if (bytesRead != readBefore) {
+                    deadline = System.nanoTime() + stallNanos; // the guest is reading: keep waiting
                 }
             }
             rx.add(data[i]);
         }
         updateInterrupt();
         return true;
+    }
+
+    /** Input bytes the guest never got because it stopped reading (host input and loopback). */
+    public synchronized long inputDropped() {
+        return inputDropped;
     }
 
     public synchronized long bytesOut() {

@@ -5,6 +5,7 @@ import dev.jvmm.vmm.irq.InterruptLine;
 import dev.jvmm.vmm.memory.GuestMemory;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -14,6 +15,13 @@ import java.util.function.Consumer;
  * in front of one {@link VirtioDevice}. Queue layout registers are honoured only while a queue
  * is not ready, features only before FEATURES_OK, and FEATURES_OK only for a subset of what was
  * offered that includes VERSION_1. Interrupts are edges on one line (the DSDT says so).
+ *
+ * <p>Two locks, so that no register read ever waits on device I/O: the register state is
+ * guarded by this object's monitor, held only for a few field updates; everything that calls
+ * into the device (notifies, DRIVER_OK, reset, queue reset, config writes) runs under
+ * {@code work}, taken before the monitor when both are needed. InterruptStatus, Status and
+ * ConfigGeneration are atomics that the device updates without either lock. Every selector and
+ * value a guest writes is checked here, so no guest access can throw.
  */
 public final class MmioTransport implements BusDevice {
     public static final int SIZE = 0x1000;
@@ -65,10 +73,13 @@ public final class MmioTransport implements BusDevice {
     private final Consumer<String> log;
     private final List<Virtqueue> queues = new ArrayList<>();
     private final long offered;
+    /** Serialises every call into the device; never held by a register read. */
+    private final Object work = new Object();
 
     private final AtomicInteger status = new AtomicInteger();
     private final AtomicInteger interruptStatus = new AtomicInteger();
     private final AtomicInteger configGeneration = new AtomicInteger();
+    // Guarded by this object's monitor.
     private int deviceFeaturesSel;
     private int driverFeaturesSel;
     private long driverFeatures;
@@ -82,7 +93,7 @@ public final class MmioTransport implements BusDevice {
         this.log = log;
         this.offered = device.features() | VirtioFeatures.TRANSPORT;
         for (int i = 0; i < device.queueCount(); i++) {
-            queues.add(new Virtqueue(memory, device.maxQueueSize(i), device.maxChainBytes(i)));
+            queues.add(new Virtqueue(memory, device.maxQueueSize(i), device.maxChainBytes(i), this::needsReset));
         }
         this.queueWasReset = new boolean[queues.size()];
     }
@@ -99,14 +110,23 @@ public final class MmioTransport implements BusDevice {
         return interruptStatus.get();
     }
 
+    /** Queue {@code index} as the transport holds it: for tests that check its layout. */
+    Virtqueue queue(int index) {
+        return queues.get(index);
+    }
+
+    private boolean needsReset() {
+        return (status.get() & STATUS_NEEDS_RESET) != 0;
+    }
+
     /** The features both sides agreed on (meaningful once FEATURES_OK is set). */
     public synchronized long negotiatedFeatures() {
         return driverFeatures;
     }
 
     @Override
-    public synchronized void read(long offset, byte[] data) {
-        java.util.Arrays.fill(data, (byte) 0);
+    public void read(long offset, byte[] data) {
+        Arrays.fill(data, (byte) 0);
         if (offset >= REG_CONFIG) {
             device.readConfig((int) (offset - REG_CONFIG), data);
             return;
@@ -119,57 +139,69 @@ public final class MmioTransport implements BusDevice {
             case REG_VERSION -> 2;
             case REG_DEVICE_ID -> device.deviceType();
             case REG_VENDOR_ID -> VENDOR;
-            case REG_DEVICE_FEATURES -> deviceFeaturesSel == 0 ? (int) offered : deviceFeaturesSel == 1 ? (int) (offered >>> 32) : 0;
-            case REG_QUEUE_NUM_MAX -> selected() == null ? 0 : selected().maxSize();
-            case REG_QUEUE_READY -> selected() != null && selected().isReady() ? 1 : 0;
             case REG_INTERRUPT_STATUS -> interruptStatus.get();
             case REG_STATUS -> status.get();
-            case REG_QUEUE_RESET -> queueSel < queues.size() && queueWasReset[queueSel] ? 1 : 0;
-            case REG_SHM_LEN_LOW, REG_SHM_LEN_HIGH -> -1; // no shared memory regions
             case REG_CONFIG_GENERATION -> configGeneration.get();
-            default -> 0;
+            case REG_SHM_LEN_LOW, REG_SHM_LEN_HIGH -> -1; // no shared memory regions
+            default -> readSelected((int) offset);
         };
         put32(data, v);
     }
 
+    /** The registers that depend on a selector: a short hold of the register monitor. */
+    private synchronized int readSelected(int offset) {
+        Virtqueue q = selected();
+        return switch (offset) {
+            case REG_DEVICE_FEATURES -> deviceFeaturesSel == 0 ? (int) offered : deviceFeaturesSel == 1 ? (int) (offered >>> 32) : 0;
+            case REG_QUEUE_NUM_MAX -> q == null ? 0 : q.maxSize();
+            case REG_QUEUE_READY -> q != null && q.isEnabled() ? 1 : 0;
+            case REG_QUEUE_RESET -> q != null && queueWasReset[queueSel] ? 1 : 0;
+            default -> 0;
+        };
+    }
+
     @Override
-    public synchronized void write(long offset, byte[] data) {
+    public void write(long offset, byte[] data) {
         if (offset >= REG_CONFIG) {
-            device.writeConfig((int) (offset - REG_CONFIG), data);
+            synchronized (work) {
+                device.writeConfig((int) (offset - REG_CONFIG), data);
+            }
             return;
         }
         if (data.length != 4) {
             return;
         }
         int v = get32(data);
-        Virtqueue q = selected();
-        boolean queueEditable = q != null && !q.isReady(); // a live queue's layout is fixed
         switch ((int) offset) {
+            case REG_QUEUE_NOTIFY -> notifyQueue(v & 0xffff);
+            case REG_INTERRUPT_ACK -> interruptStatus.getAndUpdate(s -> s & ~v);
+            case REG_STATUS -> writeStatus(v & 0xff);
+            case REG_QUEUE_RESET -> queueReset(v);
+            default -> writeSelected((int) offset, v);
+        }
+    }
+
+    private synchronized void writeSelected(int offset, int v) {
+        Virtqueue q = selected();
+        switch (offset) {
             case REG_DEVICE_FEATURES_SEL -> deviceFeaturesSel = v;
             case REG_DRIVER_FEATURES_SEL -> driverFeaturesSel = v;
             case REG_DRIVER_FEATURES -> {
-                if ((status.get() & STATUS_FEATURES_OK) == 0 && driverFeaturesSel < 2) {
+                if ((status.get() & STATUS_FEATURES_OK) == 0 && (driverFeaturesSel == 0 || driverFeaturesSel == 1)) {
                     int shift = 32 * driverFeaturesSel;
                     driverFeatures = (driverFeatures & ~(0xffffffffL << shift)) | ((v & 0xffffffffL) << shift);
                 }
             }
             case REG_QUEUE_SEL -> queueSel = v;
-            case REG_QUEUE_NUM -> {
-                if (queueEditable) {
-                    q.setSize(v);
-                }
-            }
-            case REG_QUEUE_DESC_LOW -> { if (queueEditable) q.setDescTable(low(q.descTable(), v)); }
-            case REG_QUEUE_DESC_HIGH -> { if (queueEditable) q.setDescTable(high(q.descTable(), v)); }
-            case REG_QUEUE_DRIVER_LOW -> { if (queueEditable) q.setAvailRing(low(q.availRing(), v)); }
-            case REG_QUEUE_DRIVER_HIGH -> { if (queueEditable) q.setAvailRing(high(q.availRing(), v)); }
-            case REG_QUEUE_DEVICE_LOW -> { if (queueEditable) q.setUsedRing(low(q.usedRing(), v)); }
-            case REG_QUEUE_DEVICE_HIGH -> { if (queueEditable) q.setUsedRing(high(q.usedRing(), v)); }
+            // The queue ignores layout writes while enabled (virtio 1.2, 4.2.2.2) and checks the size.
+            case REG_QUEUE_NUM -> { if (q != null) q.setSize(v); }
+            case REG_QUEUE_DESC_LOW -> { if (q != null) q.setDescTable(low(q.descTable(), v)); }
+            case REG_QUEUE_DESC_HIGH -> { if (q != null) q.setDescTable(high(q.descTable(), v)); }
+            case REG_QUEUE_DRIVER_LOW -> { if (q != null) q.setAvailRing(low(q.availRing(), v)); }
+            case REG_QUEUE_DRIVER_HIGH -> { if (q != null) q.setAvailRing(high(q.availRing(), v)); }
+            case REG_QUEUE_DEVICE_LOW -> { if (q != null) q.setUsedRing(low(q.usedRing(), v)); }
+            case REG_QUEUE_DEVICE_HIGH -> { if (q != null) q.setUsedRing(high(q.usedRing(), v)); }
             case REG_QUEUE_READY -> queueReady(q, v);
-            case REG_QUEUE_RESET -> queueReset(v);
-            case REG_QUEUE_NOTIFY -> notify(v & 0xffff);
-            case REG_INTERRUPT_ACK -> interruptStatus.getAndUpdate(s -> s & ~v);
-            case REG_STATUS -> writeStatus(v & 0xff);
             default -> { } // read-only or unknown: ignored, as real devices do
         }
     }
@@ -186,7 +218,7 @@ public final class MmioTransport implements BusDevice {
             q.disable();
             return;
         }
-        if (q.isReady()) {
+        if (q.isEnabled()) {
             return;
         }
         String problem = q.enable();
@@ -203,20 +235,38 @@ public final class MmioTransport implements BusDevice {
     }
 
     private void queueReset(int v) {
-        if (v != 1 || !VirtioFeatures.has(driverFeatures, VirtioFeatures.RING_RESET) || selected() == null) {
-            return;
+        synchronized (work) {
+            int index;
+            synchronized (this) {
+                if (v != 1 || !VirtioFeatures.has(driverFeatures, VirtioFeatures.RING_RESET) || selected() == null) {
+                    return;
+                }
+                index = queueSel;
+            }
+            device.queueReset(index);
+            synchronized (this) {
+                queues.get(index).reset();
+                queueWasReset[index] = true;
+            }
         }
-        device.queueReset(queueSel);
-        selected().reset();
-        queueWasReset[queueSel] = true;
     }
 
     /**
      * A QueueNotify that did not come as an MMIO exit: KVM signalled an ioeventfd for this
-     * queue, and a notifier thread passes it on.
+     * queue, and a notifier thread passes it on. Register reads do not wait for it.
      */
-    public synchronized void notifyQueue(int index) {
-        notify(index);
+    public void notifyQueue(int index) {
+        if (index < 0 || index >= queues.size()) {
+            return;
+        }
+        synchronized (work) {
+            int s = status.get();
+            if ((s & STATUS_DRIVER_OK) == 0 || (s & STATUS_NEEDS_RESET) != 0) {
+                return;
+            }
+            device.metrics().increment("notifications");
+            device.queueNotify(index);
+        }
     }
 
     /** Where a queue's QueueNotify write lands, relative to the window: for KVM_IOEVENTFD. */
@@ -224,36 +274,37 @@ public final class MmioTransport implements BusDevice {
         return REG_QUEUE_NOTIFY;
     }
 
-    private void notify(int index) {
-        if ((status.get() & STATUS_DRIVER_OK) == 0 || (status.get() & STATUS_NEEDS_RESET) != 0 || index >= queues.size()) {
-            return;
-        }
-        device.metrics().increment("notifications");
-        device.queueNotify(index);
-    }
-
     private void writeStatus(int v) {
-        int old = status.get();
-        if (v == 0) {
-            reset();
-            return;
-        }
-        if ((old & ~v & ~STATUS_NEEDS_RESET) != 0) {
-            return; // a driver may not clear bits except by reset
-        }
-        int next = v | (old & STATUS_NEEDS_RESET);
-        if ((next & STATUS_FEATURES_OK) != 0 && (old & STATUS_FEATURES_OK) == 0 && !featuresAcceptable()) {
-            next &= ~STATUS_FEATURES_OK; // the driver reads it back and gives up
-        }
-        if ((next & STATUS_DRIVER_OK) != 0 && (next & STATUS_FEATURES_OK) == 0) {
-            next &= ~STATUS_DRIVER_OK;
-        }
-        status.set(next);
-        if ((next & STATUS_DRIVER_OK) != 0 && (old & STATUS_DRIVER_OK) == 0) {
-            for (Virtqueue q : queues) {
-                q.setFeatures(driverFeatures);
+        synchronized (work) {
+            if (v == 0) {
+                reset();
+                return;
             }
-            device.activate(new DeviceContext(memory, List.copyOf(queues), driverFeatures, signals));
+            DeviceContext started = null;
+            synchronized (this) {
+                int old = status.get();
+                if ((old & ~v & ~STATUS_NEEDS_RESET) != 0) {
+                    return; // a driver may not clear bits except by reset
+                }
+                int next = v & ~STATUS_NEEDS_RESET; // only the device sets NEEDS_RESET
+                if ((next & STATUS_FEATURES_OK) != 0 && (old & STATUS_FEATURES_OK) == 0 && !featuresAcceptable()) {
+                    next &= ~STATUS_FEATURES_OK; // the driver reads it back and gives up
+                }
+                if ((next & STATUS_DRIVER_OK) != 0 && (next & STATUS_FEATURES_OK) == 0) {
+                    next &= ~STATUS_DRIVER_OK;
+                }
+                int set = next;
+                status.getAndUpdate(s -> set | (s & STATUS_NEEDS_RESET)); // a device error meanwhile stays
+                if ((next & STATUS_DRIVER_OK) != 0 && (old & STATUS_DRIVER_OK) == 0) {
+                    for (Virtqueue q : queues) {
+                        q.setFeatures(driverFeatures);
+                    }
+                    started = new DeviceContext(memory, List.copyOf(queues), driverFeatures, signals);
+                }
+            }
+            if (started != null) {
+                device.activate(started);
+            }
         }
     }
 
@@ -269,16 +320,19 @@ public final class MmioTransport implements BusDevice {
         return true;
     }
 
+    /** Status 0, under {@code work}: the device first, so nothing it does lands after the queues are cleared. */
     private void reset() {
         device.reset();
-        for (Virtqueue q : queues) {
-            q.reset();
+        synchronized (this) {
+            for (Virtqueue q : queues) {
+                q.reset();
+            }
+            Arrays.fill(queueWasReset, false);
+            driverFeatures = 0;
+            deviceFeaturesSel = driverFeaturesSel = queueSel = 0;
+            interruptStatus.set(0);
+            status.set(0);
         }
-        java.util.Arrays.fill(queueWasReset, false);
-        status.set(0);
-        interruptStatus.set(0);
-        driverFeatures = 0;
-        deviceFeaturesSel = driverFeaturesSel = queueSel = 0;
     }
 
     private void raise(int bit) {

@@ -3,12 +3,16 @@ package dev.jvmm.devices.virtio;
 import dev.jvmm.vmm.memory.GuestMemory;
 
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+import java.util.function.BooleanSupplier;
 
 /**
  * The device side of one split virtqueue (virtio 1.2, 2.7). Every descriptor chain is validated
  * here and nowhere else: head and next indices within the queue, loops cut off by a count,
  * indirect tables checked the same way, every buffer inside guest RAM, readable buffers before
  * writable ones, the total length bounded. A bad chain raises {@link VirtqueueException}.
+ * The layout is fixed while the queue is enabled (virtio 1.2, 4.2.2.2), and nothing is taken
+ * from or given back to a queue while its device is halted (DEVICE_NEEDS_RESET, 2.1.2).
  */
 public final class Virtqueue {
     public static final int DESC_F_NEXT = 1;
@@ -21,6 +25,7 @@ public final class Virtqueue {
     private final GuestMemory memory;
     private final int maxSize;
     private final long maxChainBytes;
+    private final BooleanSupplier halted;
 
     // Set by the driver through the transport while the queue is not ready.
     private int size;
@@ -38,12 +43,18 @@ public final class Virtqueue {
     private boolean broken;
 
     public Virtqueue(GuestMemory memory, int maxSize, long maxChainBytes) {
+        this(memory, maxSize, maxChainBytes, () -> false);
+    }
+
+    /** {@code halted} says when the device needs a reset: the queue then yields and takes nothing. */
+    public Virtqueue(GuestMemory memory, int maxSize, long maxChainBytes, BooleanSupplier halted) {
         if (Integer.bitCount(maxSize) != 1 || maxSize > 32768) {
             throw new IllegalArgumentException("queue size must be a power of two up to 32768");
         }
         this.memory = memory;
         this.maxSize = maxSize;
         this.maxChainBytes = maxChainBytes;
+        this.halted = halted;
         reset();
     }
 
@@ -64,20 +75,42 @@ public final class Virtqueue {
         return size;
     }
 
-    public synchronized void setSize(int size) {
+    /**
+     * The driver's QueueNum: ignored while enabled; false (and remembered, so that
+     * {@link #enable()} refuses it) unless a power of two in [1, maxSize].
+     */
+    public synchronized boolean setSize(int size) {
+        if (ready) {
+            return false;
+        }
         this.size = size;
+        return validSize(size);
     }
 
-    public synchronized void setDescTable(long gpa) {
-        descTable = gpa;
+    private boolean validSize(int n) {
+        return n > 0 && n <= maxSize && Integer.bitCount(n) == 1;
     }
 
-    public synchronized void setAvailRing(long gpa) {
-        availRing = gpa;
+    /** The ring addresses: each ignored (false) while the queue is enabled. */
+    public synchronized boolean setDescTable(long gpa) {
+        if (!ready) {
+            descTable = gpa;
+        }
+        return !ready;
     }
 
-    public synchronized void setUsedRing(long gpa) {
-        usedRing = gpa;
+    public synchronized boolean setAvailRing(long gpa) {
+        if (!ready) {
+            availRing = gpa;
+        }
+        return !ready;
+    }
+
+    public synchronized boolean setUsedRing(long gpa) {
+        if (!ready) {
+            usedRing = gpa;
+        }
+        return !ready;
     }
 
     public synchronized long descTable() {
@@ -94,6 +127,16 @@ public final class Virtqueue {
 
     public synchronized boolean isReady() {
         return ready && !broken;
+    }
+
+    /** The driver's QueueReady as last accepted: true from a valid enable until disable or reset, broken or not. */
+    public synchronized boolean isEnabled() {
+        return ready;
+    }
+
+    /** Whether the device may use the queue now: enabled, not broken, the device not halted. */
+    private boolean live() {
+        return ready && !broken && !halted.getAsBoolean();
     }
 
     /** True once a bad chain was seen: the queue is dead until reset. */
@@ -116,7 +159,7 @@ public final class Virtqueue {
     }
 
     private String layoutProblem() {
-        if (size <= 0 || size > maxSize || Integer.bitCount(size) != 1) {
+        if (!validSize(size)) {
             return "queue size " + size + " is not a power of two in [1, " + maxSize + "]";
         }
         if ((descTable & 15) != 0 || (availRing & 1) != 0 || (usedRing & 3) != 0) {
@@ -141,7 +184,7 @@ public final class Virtqueue {
      * looks once more, so a buffer added meanwhile is never missed.
      */
     public synchronized DescriptorChain pop() throws VirtqueueException {
-        if (!ready || broken) {
+        if (!live()) {
             return null;
         }
         try {
@@ -262,8 +305,8 @@ public final class Virtqueue {
                 throw new VirtqueueException(String.format("buffer 0x%x+%d lies outside guest RAM", addr, len));
             }
             if (n == addrs.length) {
-                addrs = java.util.Arrays.copyOf(addrs, n * 2);
-                lens = java.util.Arrays.copyOf(lens, n * 2);
+                addrs = Arrays.copyOf(addrs, n * 2);
+                lens = Arrays.copyOf(lens, n * 2);
             }
             addrs[n] = addr;
             lens[n] = (int) len;
@@ -276,14 +319,14 @@ public final class Virtqueue {
         }
 
         DescriptorChain chain(int head) {
-            return new DescriptorChain(memory, head, java.util.Arrays.copyOf(addrs, n), java.util.Arrays.copyOf(lens, n), readable);
+            return new DescriptorChain(memory, head, Arrays.copyOf(addrs, n), Arrays.copyOf(lens, n), readable);
         }
     }
 
     /** Returns a chain to the driver with {@code writtenBytes} of it filled in. */
     public synchronized void addUsed(int head, long writtenBytes) {
-        if (!ready) {
-            return; // reset while the device worked on it: the driver has forgotten the chain
+        if (!live()) {
+            return; // reset, or the device needs one, while it worked on the chain: nothing goes back
         }
         long entry = usedRing + 4 + 8L * (nextUsed % size);
         memory.write32(entry, head);
@@ -298,7 +341,7 @@ public final class Virtqueue {
      * with EVENT_IDX (virtio's vring_need_event), else the avail ring's NO_INTERRUPT flag.
      */
     public synchronized boolean needsInterrupt() {
-        if (!ready) {
+        if (!live()) {
             return false;
         }
         VarHandle.fullFence();
@@ -313,7 +356,7 @@ public final class Virtqueue {
 
     /** Chains the driver has made available and the device has not yet taken (for tests and metrics). */
     public synchronized int pending() {
-        if (!ready) {
+        if (!live()) {
             return 0;
         }
         return (availIndex() - nextAvail) & 0xffff;

@@ -5,8 +5,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -124,5 +126,80 @@ class Serial16550Test {
         }
         assertEquals(Serial16550.LSR_OE, in(Serial16550.LSR) & Serial16550.LSR_OE);
         assertEquals(0, in(Serial16550.LSR) & Serial16550.LSR_OE);
+    }
+
+    @Test
+    void hostInputIsCappedAndDroppedWhenTheGuestStopsReading() {
+        uart = new Serial16550(irq, out, 0); // no grace: a guest that does not read loses the excess at once
+        byte[] chunk = new byte[1024];
+        for (int i = 0; i < 10; i++) {
+            assertTrue(uart.enqueueInput(chunk, chunk.length), "the caller goes on (Ctrl-A x keeps working)");
+        }
+        assertEquals(Serial16550.RX_CAPACITY, uart.pendingInput());
+        assertEquals(10 * 1024 - Serial16550.RX_CAPACITY, uart.inputDropped());
+        assertEquals(Serial16550.LSR_OE, in(Serial16550.LSR) & Serial16550.LSR_OE, "the guest sees an overrun");
+    }
+
+    @Test
+    void hostInputWaitsForAGuestThatKeepsReading() throws Exception {
+        uart = new Serial16550(irq, out, 60_000);
+        byte[] paste = new byte[3 * Serial16550.RX_CAPACITY];
+        for (int i = 0; i < paste.length; i++) {
+            paste[i] = (byte) i;
+        }
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        Thread guest = new Thread(() -> {
+            while (got.size() < paste.length) {
+                if ((in(Serial16550.LSR) & Serial16550.LSR_DR) != 0) {
+                    got.write(in(Serial16550.DATA));
+                } else {
+                    Thread.onSpinWait();
+                }
+            }
+        });
+        guest.start();
+        assertTrue(uart.enqueueInput(paste, paste.length));
+        guest.join();
+        assertArrayEquals(paste, got.toByteArray(), "nothing lost while the guest reads");
+        assertEquals(0, uart.inputDropped());
+    }
+
+    @Test
+    void loopbackOverrunIsCounted() {
+        outb(Serial16550.MCR, Serial16550.MCR_LOOP);
+        for (int i = 0; i < Serial16550.RX_CAPACITY + 5; i++) {
+            outb(Serial16550.DATA, i);
+        }
+        assertEquals(Serial16550.RX_CAPACITY, uart.pendingInput());
+        assertEquals(5, uart.inputDropped());
+    }
+
+    @Test
+    void everyRegisterAndValueAtEveryWidthStaysBounded() {
+        uart = new Serial16550(irq, OutputStream.nullOutputStream(), 0);
+        int[] widths = {1, 2, 4};
+        for (int round = 0; round < 2; round++) {
+            for (int reg = 0; reg < 8; reg++) {
+                for (int v = 0; v < 256; v++) {
+                    for (int w : widths) {
+                        byte[] b = new byte[w];
+                        b[0] = (byte) v;
+                        uart.write(reg, b);
+                        for (int r = 0; r < 8; r++) {
+                            uart.read(r, new byte[w]);
+                        }
+                        assertTrue(uart.pendingInput() <= Serial16550.RX_CAPACITY);
+                    }
+                }
+            }
+            // Second round: loopback on and nobody reading data, so the FIFO fills.
+            outb(Serial16550.LCR, 0x03); // the divisor latch off, so DATA is data
+            outb(Serial16550.MCR, Serial16550.MCR_LOOP);
+            for (int i = 0; i < 2 * Serial16550.RX_CAPACITY; i++) {
+                outb(Serial16550.DATA, i);
+            }
+            assertEquals(Serial16550.RX_CAPACITY, uart.pendingInput());
+        }
+        assertTrue(uart.enqueueInput(new byte[100], 100), "host input still returns");
     }
 }
