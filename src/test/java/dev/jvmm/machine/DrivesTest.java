@@ -1,0 +1,139 @@
+package dev.jvmm.machine;
+
+import dev.jvmm.images.disk.Lz4;
+import dev.jvmm.vmm.memory.GuestMemory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The drive cache and scratch copies of compressed drives: per-run scratch copies (a second VM
+ * never overwrites the first one's disk), a cache file trusted only at its recorded size, old
+ * scratch copies removed unless a VM holds them, and a drive another process holds refused.
+ */
+class DrivesTest {
+    @TempDir
+    Path dir;
+    private String cacheBefore;
+    private Process holder;
+    private byte[] content;
+    private Path lz4;
+
+    @BeforeEach
+    void cache() throws IOException {
+        cacheBefore = System.getProperty("jvmm.cache");
+        System.setProperty("jvmm.cache", dir.resolve("cache").toString());
+        content = new byte[1 << 20];
+        new Random(5).nextBytes(content);
+        Path plain = Files.write(dir.resolve("disk.img"), content);
+        lz4 = dir.resolve("disk.img.lz4");
+        Lz4.compress(plain, lz4);
+    }
+
+    @AfterEach
+    void restore() throws InterruptedException {
+        if (cacheBefore == null) {
+            System.clearProperty("jvmm.cache");
+        } else {
+            System.setProperty("jvmm.cache", cacheBefore);
+        }
+        if (holder != null) {
+            holder.descendants().forEach(ProcessHandle::destroy);
+            holder.destroy();
+            holder.waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private DeviceSpecs.Drive resolve(String opts) throws DeviceSetupException {
+        return Drives.resolve(DeviceSpecs.Drive.parse("path=" + lz4 + opts), System.err);
+    }
+
+    private Process hold(Path file) throws IOException {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/flock")), "needs the util-linux flock tool");
+        Process p = new ProcessBuilder("/usr/bin/flock", "-o", "-x", file.toString(), "-c", "echo locked; exec sleep 60")
+                .redirectErrorStream(true).start();
+        assertEquals("locked", new BufferedReader(new InputStreamReader(p.getInputStream())).readLine());
+        return p;
+    }
+
+    @Test
+    void eachRunWritesItsOwnScratchCopyAndAnotherRunLeavesItAlone() throws Exception {
+        Path first = resolve(",rw").path();
+        try (FileChannel ch = FileChannel.open(first, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap("guest write".getBytes()), 0); // acknowledged to the first VM's guest
+        }
+        Path second = resolve(",rw").path();
+        assertNotEquals(first, second, "a concurrent or later VM gets its own copy");
+        assertEquals("guest write", new String(Files.readAllBytes(first), 0, 11), "the first VM's write survives");
+        assertArrayEquals(content, Files.readAllBytes(second));
+        assertTrue(first.getFileName().toString().contains("-" + ProcessHandle.current().pid() + "-"), first.toString());
+        assertEquals(dir.resolve("cache/drives/scratch"), first.getParent());
+    }
+
+    @Test
+    void oldScratchCopiesGoUnlessAVmHoldsThem() throws Exception {
+        Path scratchDir = Files.createDirectories(dir.resolve("cache/drives/scratch"));
+        Path oldFree = Files.write(scratchDir.resolve("0123456789abcdef-1-1.img"), new byte[512]);
+        Path oldHeld = Files.write(scratchDir.resolve("0123456789abcdef-2-1.img"), new byte[512]);
+        Path recent = Files.write(scratchDir.resolve("0123456789abcdef-3-1.img"), new byte[512]);
+        FileTime old = FileTime.from(Instant.now().minus(Drives.SCRATCH_KEEP).minusSeconds(60));
+        Files.setLastModifiedTime(oldFree, old);
+        Files.setLastModifiedTime(oldHeld, old);
+        holder = hold(oldHeld); // a VM in another process still runs on it
+        resolve(",rw");
+        assertFalse(Files.exists(oldFree));
+        assertTrue(Files.exists(oldHeld));
+        assertTrue(Files.exists(recent), "kept a while after its run, so its path can be read back");
+    }
+
+    @Test
+    void aCacheFileIsTrustedOnlyAtItsRecordedSize() throws Exception {
+        Path cached = resolve("").path();
+        assertTrue(Drives.verified(cached));
+        assertEquals(Long.toString(content.length), Files.readString(Drives.sizeFile(cached)));
+        // As a crash before the data reached the disk would leave it: the name, not the bytes.
+        try (FileChannel ch = FileChannel.open(cached, StandardOpenOption.WRITE)) {
+            ch.truncate(4096);
+        }
+        assertArrayEquals(content, Files.readAllBytes(resolve("").path()), "decompressed again, not booted short");
+        Files.delete(Drives.sizeFile(cached)); // renamed into place, size not yet recorded
+        FileTime before = Files.getLastModifiedTime(cached);
+        Files.setLastModifiedTime(cached, FileTime.from(before.toInstant().minusSeconds(10)));
+        resolve("");
+        assertTrue(Drives.verified(cached));
+        assertNotEquals(before.toInstant().minusSeconds(10), Files.getLastModifiedTime(cached).toInstant(), "rewritten");
+    }
+
+    @Test
+    void aDriveAnotherProcessHoldsIsRefusedAtDeviceSetup() throws Exception {
+        Path disk = dir.resolve("disk.img");
+        holder = hold(disk);
+        DeviceSpecs.Devices devices = new DeviceSpecs.Devices(List.of(DeviceSpecs.Drive.parse("path=" + disk)), List.of(), null, false);
+        DeviceSetupException e = assertThrows(DeviceSetupException.class,
+                () -> VirtioSetup.create(devices, GuestMemory.heap(16 << 20), gsi -> asserted -> { }, System.err));
+        assertEquals("--drive " + disk + ": " + disk + " is in use by another process (pid " + holder.pid() + ")", e.getMessage());
+    }
+}
