@@ -97,6 +97,17 @@ public class DiskLockTest {
     }
 
     @Test
+    void anotherJvmmIsNamedAsSuch() throws Exception {
+        Path f = file();
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        holder = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
+                DiskLockHolder.class.getName(), f.toString()).redirectErrorStream(true).start();
+        assertEquals("locked", new BufferedReader(new InputStreamReader(holder.getInputStream())).readLine());
+        DiskLock.InUseException e = assertThrows(DiskLock.InUseException.class, () -> DiskLock.acquire(f, false));
+        assertEquals(f + " is in use by another jvmm (pid " + holder.pid() + ")", e.getMessage());
+    }
+
+    @Test
     void procLocksNamesNoHolderForAnUnlockedFile() throws Exception {
         Path f = file();
         assertEquals(-1, DiskLock.holder(DiskLock.keyOf(f)));
