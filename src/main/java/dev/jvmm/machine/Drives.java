@@ -11,6 +11,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -129,15 +130,25 @@ public final class Drives {
             String mine = "-" + ProcessHandle.current().pid() + "-";
             for (Path f : s) {
                 // This process's own copies are skipped: its lock would be granted to itself.
-                if (f.getFileName().toString().contains(mine) || !Files.getLastModifiedTime(f).toInstant().isBefore(olderThan)) {
+                if (f.getFileName().toString().contains(mine) || !lastWrittenBefore(f, olderThan)) {
                     continue;
                 }
                 try (DiskLock probe = DiskLock.acquire(f, true)) {
                     Files.deleteIfExists(f);
                 } catch (DiskLock.InUseException e) {
                     // a running VM's disk: it stays
+                } catch (NoSuchFileException e) {
+                    // another jvmm pruned it first
                 }
             }
+        }
+    }
+
+    static boolean lastWrittenBefore(Path f, Instant t) throws IOException {
+        try {
+            return Files.getLastModifiedTime(f).toInstant().isBefore(t);
+        } catch (NoSuchFileException e) {
+            return false; // gone already
         }
     }
 

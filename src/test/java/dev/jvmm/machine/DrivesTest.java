@@ -2,6 +2,7 @@ package dev.jvmm.machine;
 
 import dev.jvmm.images.disk.Lz4;
 import dev.jvmm.vmm.memory.GuestMemory;
+import dev.jvmm.vmm.sys.DiskLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -10,10 +11,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
@@ -107,6 +111,10 @@ class DrivesTest {
         assertFalse(Files.exists(oldFree));
         assertTrue(Files.exists(oldHeld));
         assertTrue(Files.exists(recent), "kept a while after its run, so its path can be read back");
+        // Two jvmm pruning at once: a copy the other removed between listing and probing is skipped, not an error.
+        Path gone = scratchDir.resolve("0123456789abcdef-4-1.img");
+        assertFalse(Drives.lastWrittenBefore(gone, Instant.now()));
+        assertThrows(NoSuchFileException.class, () -> DiskLock.acquire(gone, true));
     }
 
     @Test
@@ -135,5 +143,18 @@ class DrivesTest {
         DeviceSetupException e = assertThrows(DeviceSetupException.class,
                 () -> VirtioSetup.create(devices, GuestMemory.heap(16 << 20), gsi -> asserted -> { }, System.err));
         assertEquals("--drive " + disk + ": " + disk + " is in use by another process (pid " + holder.pid() + ")", e.getMessage());
+    }
+
+    @Test
+    void anImageBootRefusesAnImageAnotherProcessHoldsBeforeAnyPass() throws Exception {
+        Path disk = dir.resolve("disk.img");
+        holder = hold(disk);
+        MachineConfig config = new MachineConfig(null, null, "", 256, 1, 0, false, true, DeviceSpecs.Devices.DEFAULT, null,
+                new ImageSpec(disk, null, null, 1, null));
+        ImageBoot boot = new ImageBoot(config, new Timeline(), System.err);
+        DeviceSetupException e = assertThrows(DeviceSetupException.class,
+                () -> boot.run(InputStream.nullInputStream(), OutputStream.nullOutputStream()));
+        assertEquals("image " + disk + " is in use by another process (pid " + holder.pid() + ")", e.getMessage());
+        assertTrue(boot.passes().isEmpty(), "no firmware pass wrote to it");
     }
 }
