@@ -19,7 +19,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * Turns a {@code --drive} into the file the device opens. An LZ4-compressed image is decompressed
@@ -63,6 +65,51 @@ public final class Drives {
             return d.withPath(plain, true);
         } catch (IOException e) {
             throw new DeviceSetupException("--drive " + p + ": " + e.getMessage());
+        }
+    }
+
+    /** Locks a boot holds on its host files until it ends. */
+    public record Held(List<DiskLock> locks) implements AutoCloseable {
+        public Held {
+            locks = List.copyOf(locks);
+        }
+
+        @Override
+        public void close() {
+            locks.forEach(DiskLock::close);
+        }
+    }
+
+    /**
+     * Locks every host file a boot writes or reads (the image and rw drives exclusively, the rest
+     * shared) before any lab or KVM work: in the lab the devices are QEMU's, whose locks jvmm's
+     * do not see, so this is the lock that keeps `jvmm image` and other boots off them; on KVM it
+     * refuses early, and the devices' own locks share it.
+     */
+    public static Held lock(MachineConfig c) throws DeviceSetupException {
+        List<DiskLock> held = new ArrayList<>();
+        try {
+            if (c.image() != null) {
+                held.add(lockOne("image ", c.image().disk(), true));
+                if (c.image().updateFrom() != null) {
+                    held.add(lockOne("--update-from ", c.image().updateFrom(), false));
+                }
+            }
+            for (DeviceSpecs.Drive d : c.devices().drives()) {
+                held.add(lockOne("--drive " + d.path() + ": ", d.path(), !Boolean.TRUE.equals(d.readOnly())));
+            }
+            return new Held(held);
+        } catch (DeviceSetupException | RuntimeException e) {
+            held.forEach(DiskLock::close);
+            throw e;
+        }
+    }
+
+    private static DiskLock lockOne(String what, Path file, boolean exclusive) throws DeviceSetupException {
+        try {
+            return DiskLock.acquire(file, exclusive);
+        } catch (IOException e) {
+            throw new DeviceSetupException(what + e.getMessage());
         }
     }
 

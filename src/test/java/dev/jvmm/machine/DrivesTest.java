@@ -145,6 +145,35 @@ class DrivesTest {
         assertEquals("--drive " + disk + ": " + disk + " is in use by another process (pid " + holder.pid() + ")", e.getMessage());
     }
 
+    private static boolean othersCanLock(Path file, boolean exclusive) throws Exception {
+        Process p = new ProcessBuilder("/usr/bin/flock", "-n", exclusive ? "-x" : "-s", file.toString(), "true").start();
+        assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+        return p.exitValue() == 0;
+    }
+
+    @Test
+    void aBootLocksItsHostFilesBeforeTheLabOrKvm() throws Exception {
+        Path image = Files.write(dir.resolve("image.img"), new byte[4096]);
+        Path ro = Files.write(dir.resolve("ro.img"), new byte[4096]);
+        Path rw = Files.write(dir.resolve("rw.img"), new byte[4096]);
+        DeviceSpecs.Devices devices = new DeviceSpecs.Devices(List.of(DeviceSpecs.Drive.parse("path=" + ro + ",ro"),
+                DeviceSpecs.Drive.parse("path=" + rw)), List.of(), null, false);
+        MachineConfig config = new MachineConfig(null, null, "", 256, 1, 0, false, true, devices, null,
+                new ImageSpec(image, null, null, 1, null));
+        try (Drives.Held held = Drives.lock(config)) {
+            assertEquals(3, held.locks().size());
+            assertFalse(othersCanLock(image, false), "in the lab QEMU's locks would not keep jvmm image off it");
+            assertFalse(othersCanLock(rw, false));
+            assertTrue(othersCanLock(ro, false));
+            assertFalse(othersCanLock(ro, true));
+        }
+        assertTrue(othersCanLock(image, true) && othersCanLock(rw, true) && othersCanLock(ro, true), "released at the end");
+        holder = hold(rw);
+        DeviceSetupException e = assertThrows(DeviceSetupException.class, () -> Drives.lock(config));
+        assertEquals("--drive " + rw + ": " + rw + " is in use by another process (pid " + holder.pid() + ")", e.getMessage());
+        assertTrue(othersCanLock(image, true), "a refused boot keeps nothing locked");
+    }
+
     @Test
     void anImageBootRefusesAnImageAnotherProcessHoldsBeforeAnyPass() throws Exception {
         Path disk = dir.resolve("disk.img");
