@@ -155,8 +155,11 @@ public final class Drives {
     static Path scratchCopy(Path plain, Path scratchDir, String key) throws IOException {
         Files.createDirectories(scratchDir);
         pruneScratch(scratchDir, Instant.now().minus(SCRATCH_KEEP));
+        return scratchCopy(plain, scratchDir, key, Files.getFileStore(scratchDir).getUsableSpace());
+    }
+
+    static Path scratchCopy(Path plain, Path scratchDir, String key, long free) throws IOException {
         long need = Files.size(plain);
-        long free = Files.getFileStore(scratchDir).getUsableSpace();
         if (need > free) {
             throw new IOException("a read-write copy needs " + need + " bytes but " + scratchDir + " has only " + free + " free");
         }

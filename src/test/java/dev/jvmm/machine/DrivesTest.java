@@ -98,6 +98,17 @@ class DrivesTest {
     }
 
     @Test
+    void aScratchCopyThatCannotFitIsRefusedBeforeCopying() throws Exception {
+        Path plain = resolve("").path();
+        Path scratchDir = Files.createDirectories(dir.resolve("cache/drives/scratch"));
+        IOException e = assertThrows(IOException.class, () -> Drives.scratchCopy(plain, scratchDir, "0123456789abcdef", 4096));
+        assertEquals("a read-write copy needs " + content.length + " bytes but " + scratchDir + " has only 4096 free", e.getMessage());
+        try (var left = Files.list(scratchDir)) {
+            assertEquals(0, left.count(), "nothing half-copied");
+        }
+    }
+
+    @Test
     void oldScratchCopiesGoUnlessAVmHoldsThem() throws Exception {
         Path scratchDir = Files.createDirectories(dir.resolve("cache/drives/scratch"));
         Path oldFree = Files.write(scratchDir.resolve("0123456789abcdef-1-1.img"), new byte[512]);
