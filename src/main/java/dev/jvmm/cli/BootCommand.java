@@ -143,13 +143,15 @@ final class BootCommand implements Callable<Integer> {
             Machine.checkInput(hostScript, "host script");
             script = Files.readString(hostScript);
         }
-        if (Guest.useLab(lab, System.err)) {
-            try (Terminal ignored = Terminal.raw()) {
-                return Guest.lab(System.err).boot(config, script, System.in, new FileOutputStream(FileDescriptor.out));
+        try (Drives.Held held = Drives.lock(config)) {
+            if (Guest.useLab(lab, System.err)) {
+                try (Terminal ignored = Terminal.raw()) {
+                    return Guest.lab(System.err).boot(config, script, System.in, new FileOutputStream(FileDescriptor.out));
+                }
             }
-        }
-        try (HostScript peer = HostScript.start(hostScript)) {
-            return Machine.runOnConsole(config, tl);
+            try (HostScript peer = HostScript.start(hostScript)) {
+                return Machine.runOnConsole(config, tl);
+            }
         }
     }
 

@@ -9,6 +9,7 @@ import dev.jvmm.images.disk.DiskImage;
 import dev.jvmm.images.disk.ImageBuilder;
 import dev.jvmm.images.disk.Layout;
 import dev.jvmm.images.disk.Lz4;
+import dev.jvmm.vmm.sys.DiskLock;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -37,22 +38,36 @@ final class ImageCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    /** Opens FILE; an .img.lz4 is decompressed to a temporary file (read-only use only). */
+    /**
+     * Opens FILE; an .img.lz4 is decompressed to a temporary file (read-only use only). For
+     * writing, FILE is locked exclusively from before it is read until the change is written, so
+     * a running VM or another command cannot change it in between (a held lock: one line, status 1).
+     */
     static final class Opened implements AutoCloseable {
         final DiskImage image;
         private final Path temp;
+        private final DiskLock lock;
 
         Opened(Path file, boolean forWriting) throws Exception {
             if (isLz4File(file)) {
                 if (forWriting) {
                     throw new IOException(file + " is an LZ4 frame; decompress it first (lz4 -d) to change it");
                 }
+                lock = null;
                 temp = Files.createTempFile("jvmm-image", ".img");
                 Lz4.decompress(file, temp);
                 image = DiskImage.open(temp);
             } else {
                 temp = null;
-                image = DiskImage.open(file);
+                lock = forWriting ? DiskLock.acquire(file, true) : null;
+                try {
+                    image = DiskImage.open(file);
+                } catch (Exception | Error e) {
+                    if (lock != null) {
+                        lock.close();
+                    }
+                    throw e;
+                }
             }
         }
 
@@ -66,6 +81,9 @@ final class ImageCommand implements Runnable {
 
         @Override
         public void close() throws IOException {
+            if (lock != null) {
+                lock.close();
+            }
             if (temp != null) {
                 Files.deleteIfExists(temp);
             }
@@ -313,7 +331,9 @@ final class ImageCommand implements Runnable {
             if (isLz4File(file)) {
                 throw new IOException(file + " is an LZ4 frame; decompress it first (lz4 -d) to repair it");
             }
-            System.out.println(DiskImage.repair(file).repairAction());
+            try (DiskLock lock = DiskLock.acquire(file, true)) {
+                System.out.println(DiskImage.repair(file).repairAction());
+            }
             return 0;
         }
     }

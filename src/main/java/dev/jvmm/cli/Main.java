@@ -2,6 +2,7 @@ package dev.jvmm.cli;
 
 import dev.jvmm.machine.ExitCodes;
 import dev.jvmm.images.firmware.FirmwareException;
+import dev.jvmm.vmm.sys.DiskLock;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -35,6 +36,9 @@ public final class Main implements Runnable {
             if (ex instanceof dev.jvmm.boot.KernelLoadException || ex instanceof IllegalArgumentException
                     || ex instanceof dev.jvmm.machine.DeviceSetupException) {
                 return ExitCodes.USAGE;
+            }
+            if (ex instanceof DiskLock.InUseException) {
+                return ExitCodes.CHECK_FAILED; // an image command on an image a VM or another command holds
             }
             if (ex instanceof dev.jvmm.boot.gpt.GptException || ex instanceof dev.jvmm.boot.verity.VerityException
                     || ex instanceof dev.jvmm.boot.ab.AbException) {

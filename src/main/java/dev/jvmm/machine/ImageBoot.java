@@ -5,6 +5,7 @@ import dev.jvmm.devices.virtio.blk.FencedRange;
 import dev.jvmm.images.firmware.BootChoice;
 import dev.jvmm.images.firmware.Firmware;
 import dev.jvmm.images.firmware.FirmwareException;
+import dev.jvmm.vmm.sys.DiskLock;
 import dev.jvmm.vmm.vcpu.StopReason;
 
 import java.io.IOException;
@@ -20,7 +21,9 @@ import java.util.Map;
  * An image boot as a machine does it: firmware pass, build, run, and on a guest reboot (reboot,
  * panic=N, dm-verity restart_on_corruption) close and do it again on the same disk, up to
  * --max-boots passes. The disk is /dev/vda, read-write, fenced over the booted slot's
- * partitions; the guest agent's readiness marks the slot successful ({@link GuestSession}).
+ * partitions; the guest agent's readiness marks the slot successful ({@link GuestSession}). The
+ * disk is locked exclusively for the whole run, so the firmware's writes between passes are
+ * covered too, not only the device's (the device's own lock is shared with this one).
  */
 public final class ImageBoot {
     private final MachineConfig config;
@@ -47,7 +50,13 @@ public final class ImageBoot {
         DeviceSpecs.Devices devices = GuestSession.withAgentSocket(config.devices());
         StopReason last = null;
         Map<String, Map<String, Long>> lastMetrics = Map.of();
-        try (GuestSession session = GuestSession.open(config, devices.vsock().uds(), err)) {
+        DiskLock lock;
+        try {
+            lock = DiskLock.acquire(image.disk(), true);
+        } catch (IOException e) {
+            throw new DeviceSetupException("image " + e.getMessage());
+        }
+        try (lock; GuestSession session = GuestSession.open(config, devices.vsock().uds(), err)) {
             timeline.mark("agent readiness socket listening");
             for (int n = 1; n <= image.maxBoots(); n++) {
                 Timeline tl = timeline.forPass(n);

@@ -34,6 +34,8 @@ final class LibC {
 
     static native int fallocate(int fd, int mode, long offset, long len);
 
+    static native int flock(int fd, int operation);
+
     static native int poll(long fds, int nfds, int timeout);
 
     static native long pthread_self();

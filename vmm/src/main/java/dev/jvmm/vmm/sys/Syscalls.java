@@ -152,6 +152,27 @@ public final class Syscalls {
         }
     }
 
+    public static final int LOCK_SH = 1;
+    public static final int LOCK_EX = 2;
+    public static final int LOCK_NB = 4;
+    public static final int LOCK_UN = 8;
+
+    /** flock(2) without waiting; false when another open file holds a conflicting lock. */
+    public static boolean tryFlock(int fd, boolean exclusive) {
+        while (true) {
+            if (LibC.flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0) {
+                return true;
+            }
+            int errno = Native.getLastError();
+            if (errno == Errno.EAGAIN) { // EWOULDBLOCK
+                return false;
+            }
+            if (errno != Errno.EINTR) {
+                throw new SyscallException("flock", errno);
+            }
+        }
+    }
+
     public static final short POLLIN = 1;
 
     /** Waits up to {@code timeoutMs} for {@code fd} to be readable; true if it is. */

@@ -1,5 +1,6 @@
 package dev.jvmm.devices.virtio.blk;
 
+import dev.jvmm.vmm.sys.DiskLock;
 import dev.jvmm.vmm.sys.Syscalls;
 
 import java.io.IOException;
@@ -14,7 +15,9 @@ import java.nio.file.StandardOpenOption;
 /**
  * The host file (or block device) behind a virtio-blk drive. Positional reads and writes go
  * straight between the file and guest memory views; discard and zeroing use fallocate where the
- * file system supports it, which is probed once at open without touching data.
+ * file system supports it, which is probed once at open without touching data. The file is
+ * locked while open (exclusive for a read-write drive, shared for read-only; see {@link DiskLock}),
+ * so a second VM or an image command cannot write under the guest.
  */
 public final class BlockFile implements AutoCloseable {
     private final Path path;
@@ -23,9 +26,21 @@ public final class BlockFile implements AutoCloseable {
     private final boolean readOnly;
     private final long size;
     private final boolean punchHole;
+    private final DiskLock lock;
+    private final Fsync fsync;
+    private volatile IOException flushFailure;
 
-    private BlockFile(Path path, FileChannel channel, int fd, boolean readOnly, long size, boolean punchHole) {
+    /** How a flush reaches the disk: FileChannel.force, or in tests a failure on cue. */
+    @FunctionalInterface
+    interface Fsync {
+        void force(FileChannel channel) throws IOException;
+    }
+
+    private BlockFile(Path path, FileChannel channel, int fd, boolean readOnly, long size, boolean punchHole, DiskLock lock,
+                      Fsync fsync) {
         this.path = path;
+        this.lock = lock;
+        this.fsync = fsync;
         this.channel = channel;
         this.fd = fd;
         this.readOnly = readOnly;
@@ -33,8 +48,15 @@ public final class BlockFile implements AutoCloseable {
         this.punchHole = punchHole;
     }
 
-    /** Opens {@code path}; errors name the file and say what is wrong with it. */
+    /**
+     * Opens and locks {@code path}; errors name the file and say what is wrong with it, and a
+     * file another process holds is a {@link DiskLock.InUseException} saying who.
+     */
     public static BlockFile open(Path path, boolean readOnly) throws IOException {
+        return open(path, readOnly, ch -> ch.force(true));
+    }
+
+    static BlockFile open(Path path, boolean readOnly, Fsync fsync) throws IOException {
         if (!Files.exists(path)) {
             throw new NoSuchFileException(path.toString(), null, "drive file does not exist");
         }
@@ -49,6 +71,13 @@ public final class BlockFile implements AutoCloseable {
             throw new AccessDeniedException(path.toString(), null, readOnly ? "cannot read the drive file"
                     : "cannot open the drive file for writing (add ,ro for a read-only drive)");
         }
+        DiskLock lock;
+        try {
+            lock = DiskLock.acquire(path, !readOnly);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
         int fd = -1;
         try {
             long size = ch.size(); // BLKGETSIZE64 for block devices
@@ -58,10 +87,11 @@ public final class BlockFile implements AutoCloseable {
                 // Punching a hole past the end changes nothing, and fails where holes are unsupported.
                 punch = Syscalls.fallocate(fd, Syscalls.FALLOC_FL_PUNCH_HOLE | Syscalls.FALLOC_FL_KEEP_SIZE, size, 4096) == 0;
             }
-            return new BlockFile(path, ch, fd, readOnly, size, punch);
+            return new BlockFile(path, ch, fd, readOnly, size, punch, lock, fsync);
         } catch (IOException | RuntimeException e) {
             Syscalls.close(fd);
             ch.close();
+            lock.close();
             throw e;
         }
     }
@@ -102,9 +132,23 @@ public final class BlockFile implements AutoCloseable {
         }
     }
 
-    /** fsync: data and metadata reach the disk. */
+    /**
+     * fsync: data and metadata reach the disk. A failed fsync fails every later flush too: Linux
+     * reports a writeback error once and may have dropped the dirty pages, so a later fsync that
+     * succeeds would tell the guest that writes it was told had failed are now safe.
+     */
     public void flush() throws IOException {
-        channel.force(true);
+        IOException earlier = flushFailure;
+        if (earlier != null) {
+            throw new IOException("an earlier flush of " + path + " failed (" + earlier.getMessage()
+                    + "); writes since may be lost", earlier);
+        }
+        try {
+            fsync.force(channel);
+        } catch (IOException e) {
+            flushFailure = e;
+            throw e;
+        }
     }
 
     /** Gives the range back to the file system; false where holes are unsupported. */
@@ -133,6 +177,10 @@ public final class BlockFile implements AutoCloseable {
     @Override
     public void close() throws IOException {
         Syscalls.close(fd);
-        channel.close();
+        try {
+            channel.close();
+        } finally {
+            lock.close();
+        }
     }
 }

@@ -186,6 +186,59 @@ class BlockDeviceTest {
         assertEquals(1, device.metrics().get("write_zeroes"));
     }
 
+    private static byte[] segment(long sector, int sectors, int flags) {
+        return ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(0, sector).putInt(8, sectors).putInt(12, flags).array();
+    }
+
+    @Test
+    void writeZeroesAndDiscardReachTheLastSectorAndNoFurther() throws IOException {
+        Path f = disk(1 << 16, 10); // 128 sectors
+        byte[] before = Files.readAllBytes(f);
+        TestBench b = bench(f, false, "");
+        VirtqueueDriver q = b.queue(0);
+        for (int flags : new int[] {0, 1}) { // zeroed in place, then unmapped
+            assertEquals(BlockDevice.S_OK, request(b, 1, q.readable(header(BlockDevice.T_WRITE_ZEROES, 0)),
+                    q.readable(segment(127 - flags, 1, flags)), q.writable(1)));
+        }
+        for (byte[] past : new byte[][] {segment(127, 2, 0), segment(128, 1, 0), segment(126, -1, 0)}) {
+            assertEquals(BlockDevice.S_IOERR, request(b, 1, q.readable(header(BlockDevice.T_WRITE_ZEROES, 0)),
+                    q.readable(past), q.writable(1)));
+        }
+        byte[] on = Files.readAllBytes(f);
+        assertEquals(1 << 16, on.length, "the file keeps its size");
+        assertArrayEquals(new byte[1024], Arrays.copyOfRange(on, 126 * 512, 128 * 512));
+        assertArrayEquals(Arrays.copyOfRange(before, 0, 126 * 512), Arrays.copyOfRange(on, 0, 126 * 512));
+        if (device.file().supportsDiscard()) {
+            Files.write(f, before);
+            assertEquals(BlockDevice.S_OK, request(b, 1, q.readable(header(BlockDevice.T_DISCARD, 0)),
+                    q.readable(segment(127, 1, 0)), q.writable(1)));
+            assertEquals(BlockDevice.S_IOERR, request(b, 1, q.readable(header(BlockDevice.T_DISCARD, 0)),
+                    q.readable(segment(127, 2, 0)), q.writable(1)));
+            on = Files.readAllBytes(f);
+            assertEquals(1 << 16, on.length);
+            assertArrayEquals(new byte[512], Arrays.copyOfRange(on, 127 * 512, 128 * 512));
+            assertArrayEquals(Arrays.copyOfRange(before, 0, 127 * 512), Arrays.copyOfRange(on, 0, 127 * 512));
+        }
+    }
+
+    @Test
+    void aFlushAfterAFailedFsyncIsAnErrorToo() throws IOException {
+        Path f = disk(1 << 16, 12);
+        int[] fsyncs = {0};
+        device = new BlockDevice("blk0", BlockFile.open(f, false, ch -> {
+            if (++fsyncs[0] == 1) {
+                throw new IOException("Input/output error");
+            }
+            ch.force(true);
+        }), "");
+        TestBench b = new TestBench(device).start();
+        VirtqueueDriver q = b.queue(0);
+        assertEquals(BlockDevice.S_OK, request(b, 1, q.readable(header(BlockDevice.T_OUT, 0)), q.readable(new byte[512]), q.writable(1)));
+        assertEquals(BlockDevice.S_IOERR, request(b, 1, q.readable(header(BlockDevice.T_FLUSH, 0)), q.writable(1)));
+        assertEquals(BlockDevice.S_IOERR, request(b, 1, q.readable(header(BlockDevice.T_FLUSH, 0)), q.writable(1)),
+                "the guest's write was never made durable; a second flush must not say it was");
+    }
+
     @Test
     void chainWithoutStatusByteIsReturnedEmpty() throws IOException {
         TestBench b = bench(disk(4096, 9), false, "");
