@@ -93,13 +93,17 @@ class ImageBootIT {
     void freshImageBootsItsVerityRootAndTheFenceHolds(String layout) throws Exception {
         Path img = TestImages.copy(layout, "1.0.0", tmp, layout + "-fresh.img");
         GptPartition rootA = part(img, rootName(layout, "A"));
+        GptPartition rootB = part(img, rootName(layout, "B"));
         String rootBefore = sha(img, rootA.offsetBytes(), rootA.sizeBytes());
+        String rootBBefore = sha(img, rootB.offsetBytes(), rootB.sizeBytes());
         Path metrics = tmp.resolve(layout + "-fresh.json");
         // One boot, every check: the version, a write to / refused by the guest, a raw write to
         // ROOT-A's sectors refused by jvmm's fence.
         String cmd = "cat /etc/os-release; grep -o 'root=[^ ]*' /proc/cmdline; touch /usr/x; echo touch=$?; "
                 + "dd if=/dev/zero of=/dev/vda bs=4096 seek=" + rootA.offsetBytes() / 4096 + " count=1 oflag=direct; "
-                + "echo dd=$?; ";
+                + "echo dd=$?; "
+                + "printf inactive-slot | dd of=/dev/vda bs=4096 seek=" + rootB.offsetBytes() / 4096 + " conv=sync oflag=direct; "
+                + "echo ddB=$?; ";
         boolean ctl = layout.equals("bottlerocket");
         Jvmm.Result r;
         if (ctl) {
@@ -136,6 +140,8 @@ class ImageBootIT {
         assertTrue(all.contains("dd=1") && all.contains("Input/output error"), all);
         assertTrue(all.contains("fenced range " + rootName(layout, "A")), all);
         assertEquals(rootBefore, sha(img, rootA.offsetBytes(), rootA.sizeBytes()), "ROOT-A's bytes on the host are unchanged");
+        assertTrue(all.contains("ddB=0"), "the inactive slot stays writable: " + all);
+        assertTrue(!rootBBefore.equals(sha(img, rootB.offsetBytes(), rootB.sizeBytes())), "ROOT-B took the write");
         JsonNode m = JSON.readTree(metrics.toFile());
         JsonNode disk = m.path("devices").path("disk");
         assertTrue(disk.path("fenced_writes").asLong() >= 1, m.toString());
@@ -205,5 +211,29 @@ class ImageBootIT {
         JsonNode b = slot(status(img), "B");
         assertEquals(0, b.get("triesLeft").asInt(), b.toString());
         assertTrue(!b.get("successful").asBoolean(), b.toString());
+    }
+
+    @org.junit.jupiter.api.Test
+    void aFailedUpdateFromRollsBackWithItsOwnStatus() throws Exception {
+        // v2 whose init cannot start: its root verifies, so the update is written, but the kernel panics.
+        Path broken = TestImages.copy("bottlerocket", "2.0.0", tmp, "broken-v2.img");
+        GptPartition bootA = part(broken, "BOTTLEROCKET-BOOT-A");
+        String cfg = ImageBootRefusalsIT.readInBootA(broken, "/grub/grub.cfg");
+        ImageBootRefusalsIT.replaceInBootA(broken, "/grub/grub.cfg",
+                cfg.replace("init=/sbin/init", "init=/bin/false").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Path img = TestImages.copy("bottlerocket", "1.0.0", tmp, "rollback.img");
+        Path metrics = tmp.resolve("rollback.json");
+        Jvmm.Result r = boot(img.toString(), "--update-from", broken.toString(), "--metrics", metrics.toString());
+        String all = r.all();
+        assertEquals(68, r.status(), all);
+        assertTrue(all.contains("jvmm: boot 2: bottlerocket slot B v2.0.0"), all);
+        assertTrue(all.contains("jvmm: boot 3: bottlerocket slot A v1.0.0"), all);
+        assertTrue(all.contains("jvmm: update rolled back: slot B failed (panicked)"), all);
+        JsonNode boots = JSON.readTree(metrics.toFile()).path("boots");
+        assertEquals(3, boots.size(), boots.toString());
+        assertEquals("panicked", boots.get(1).path("outcome").asText(), boots.toString());
+        assertEquals("marked", boots.get(2).path("outcome").asText(), boots.toString());
+        assertTrue(bootA.sizeBytes() > 0);
+        assertEquals("A", status(img).get("nextBoot").asText());
     }
 }

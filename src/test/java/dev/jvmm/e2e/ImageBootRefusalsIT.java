@@ -75,11 +75,22 @@ class ImageBootRefusalsIT {
         }
     }
 
+    /** One file of BOOT-A's ext4, read with debugfs. */
+    static String readInBootA(Path img, String path) throws Exception {
+        GptPartition boot = gpt(img).byName("BOTTLEROCKET-BOOT-A").orElseThrow();
+        Process p = new ProcessBuilder("debugfs", "-R", "cat " + path, img + "?offset=" + boot.offsetBytes())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor());
+        return out;
+    }
+
     /** Replaces one file inside BOOT-A's ext4 with debugfs (a tool no one here wrote). */
     static void replaceInBootA(Path img, String path, byte[] content) throws Exception {
         GptPartition boot = gpt(img).byName("BOTTLEROCKET-BOOT-A").orElseThrow();
-        Path part = Jvmm.extract(img, boot, tmp.resolve("boot-" + System.nanoTime() + ".ext4"));
-        Path file = tmp.resolve("content-" + System.nanoTime());
+        Path dir = Files.createTempDirectory("jvmm-boot-edit");
+        Path part = Jvmm.extract(img, boot, dir.resolve("boot.ext4"));
+        Path file = dir.resolve("content");
         Files.write(file, content);
         Process p = new ProcessBuilder("debugfs", "-w", "-R", "rm " + path, part.toString()).redirectErrorStream(true).start();
         p.getInputStream().readAllBytes();
