@@ -1,5 +1,6 @@
 package dev.jvmm.boot.verity;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -9,6 +10,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -149,6 +151,36 @@ class VerityTableTest {
         flip(d.data(), 75L * VerityTree.BLOCK + 9);
         VerityException e = assertThrows(VerityException.class, () -> verify(d, table(100, 1, d.formatted().rootHex(), SALT)));
         assertEquals("the verity superblock says 50 data blocks but the table the kernel uses says 100", e.getMessage());
+    }
+
+    /** veritysetup verify as the kernel sees the table (--no-superblock), or trusting the superblock; its exit status. */
+    static int veritysetup(Disk d, String root, long blocks, boolean superblock) throws Exception {
+        List<String> argv = new ArrayList<>(List.of("veritysetup", "verify"));
+        if (superblock) {
+            argv.add("--hash-offset=0");
+        } else {
+            argv.addAll(List.of("--no-superblock", "--format=1", "--hash=sha256", "--data-block-size=4096",
+                    "--hash-block-size=4096", "--data-blocks=" + blocks, "--hash-offset=4096", "--salt=" + SALT));
+        }
+        argv.addAll(List.of(d.data().toString(), d.hash().toString(), root));
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        return p.waitFor();
+    }
+
+    @Test
+    void veritysetupSeesWhatTheKernelSeesAndAgrees() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/sbin/veritysetup")), "veritysetup (cryptsetup-bin) is needed");
+        Disk good = disk(100);
+        assertEquals(0, veritysetup(good, good.formatted().rootHex(), 100, false), "the table's view of a good disk");
+        verify(good, table(100, 1, good.formatted().rootHex(), SALT));
+        // The case: trusting the 50-block superblock passes; the kernel's 100-block table does not.
+        Disk half = disk(50);
+        flip(half.data(), 75L * VerityTree.BLOCK + 9);
+        String root = half.formatted().rootHex();
+        assertEquals(0, veritysetup(half, root, 100, true), "veritysetup trusting the superblock passes it");
+        assertTrue(veritysetup(half, root, 100, false) != 0, "veritysetup with the kernel's table refuses it");
+        assertThrows(VerityException.class, () -> verify(half, table(100, 1, root, SALT)));
     }
 
     @Test
