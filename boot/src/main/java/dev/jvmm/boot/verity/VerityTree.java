@@ -237,8 +237,8 @@ public final class VerityTree {
             throw new VerityException("the verity table's hash start block 0 leaves no room for the superblock before it");
         }
         if (t.hashStartBlock() >= hash.size() / BLOCK) {
-            throw new VerityException("the verity table's hash start block " + t.hashStartBlock()
-                    + " lies past the end of the hash partition (" + hash.size() / BLOCK + " blocks)");
+            throw new VerityException("hash partition too small (" + hash.size() / BLOCK + " blocks) for the verity "
+                    + "table's hash start block " + t.hashStartBlock());
         }
         Params sb = readSuperblock(hash, (t.hashStartBlock() - 1) * BLOCK);
         if (sb.dataBlocks() != t.dataBlocks()) {

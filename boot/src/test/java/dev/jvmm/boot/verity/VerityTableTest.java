@@ -202,7 +202,7 @@ class VerityTableTest {
                 new Bad(table(100, 1, root, "00".repeat(32)), "salt differs"),
                 new Bad(table(100, 1, root, ""), "salt differs"),
                 new Bad(table(100, 0, root, SALT), "hash start block 0"),
-                new Bad(table(100, 1L << 50, root, SALT), "past the end of the hash partition"),
+                new Bad(table(100, 1L << 50, root, SALT), "hash partition too small"),
                 new Bad(table(100, 2, root, SALT), "no verity superblock"),
                 new Bad(table(101, 1, root, SALT), "holds 100"),
                 new Bad(table(1L << 40, 1, root, SALT), "holds 100"),

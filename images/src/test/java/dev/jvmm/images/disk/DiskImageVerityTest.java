@@ -151,7 +151,7 @@ class DiskImageVerityTest {
                 new Case("20-digit hash start", c -> c.replace(blocks, " 16 99999999999999999999 sha256"), "hash start block"),
                 new Case("hash start 0", c -> c.replace(blocks, " 16 0 sha256"), "overlaps the 16 data blocks"),
                 new Case("hash start inside the data", c -> c.replace(blocks, " 16 8 sha256"), "overlaps the 16 data blocks"),
-                new Case("hash start past the partition", c -> c.replace(blocks, " 16 4000 sha256"), "past the end"),
+                new Case("hash start past the partition", c -> c.replace(blocks, " 16 4000 sha256"), "hash partition too small"),
                 new Case("more blocks than the partition", c -> c.replace(blocks, " 32 33 sha256")
                         .replaceFirst(",0 128 verity", ",0 256 verity"), "holds"),
                 new Case("fewer blocks than the superblock", c -> c.replace(blocks, " 8 17 sha256")
