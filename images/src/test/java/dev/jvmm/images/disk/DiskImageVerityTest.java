@@ -197,6 +197,22 @@ class DiskImageVerityTest {
         assertSlotARefused(img, "hash device is partition " + d.slot("A").root().number());
     }
 
+    @Test
+    void aDamagedBootFileSystemIsRefusedNotReadAsAnEmptySlot() throws Exception {
+        Path img = copy(bottlerocket, "damaged-boot.img");
+        long boot;
+        try (FileChannel ch = FileChannel.open(img, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            boot = Gpt.read(ch).byName("BOTTLEROCKET-BOOT-A").orElseThrow().offsetBytes();
+            // s_log_block_size (superblock + 0x18) of 40: a hostile block size, magic intact.
+            ch.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, 40), boot + 1024 + 0x18);
+        }
+        assertSlotARefused(img, "BOTTLEROCKET-BOOT-A (ext4): ");
+        try (FileChannel ch = FileChannel.open(img, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(2), boot + 1024 + 0x38); // no magic: never written
+        }
+        assertFalse(DiskImage.open(img).slot("A").populated(), "a BOOT partition with no file system is an empty slot");
+    }
+
     // ---- hostile KERN headers
 
     static byte[] header(Consumer<ByteBuffer> spoil) throws Exception {
