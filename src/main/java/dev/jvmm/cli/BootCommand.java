@@ -1,6 +1,7 @@
 package dev.jvmm.cli;
 
 import dev.jvmm.boot.KernelLoadException;
+import dev.jvmm.boot.x86.KernelFiles;
 import dev.jvmm.boot.x86.KernelImage;
 import dev.jvmm.machine.DeviceSpecs;
 import dev.jvmm.machine.Drives;
@@ -163,9 +164,10 @@ final class BootCommand implements Callable<Integer> {
         Machine.checkInput(kernel, "kernel");
         if (initrd != null) {
             Machine.checkInput(initrd, "initrd");
+            KernelFiles.checkSize(initrd, "initrd", KernelFiles.MAX_INITRD_BYTES);
         }
         // A file that is no kernel fails here, on the host, in one line: not seconds later in the lab.
-        KernelImage.parse(Files.readAllBytes(kernel));
+        KernelImage.parse(KernelFiles.readKernel(kernel));
         return config;
     }
 }

@@ -7,6 +7,7 @@ import picocli.CommandLine;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -57,6 +58,19 @@ class CliErrorsTest {
         assertUsageError(run("boot", "--kernel", junk.toString(), "--lab=never"), "not an x86_64 Linux kernel");
         Path initrd = tmp.resolve("missing-initrd");
         assertUsageError(run("boot", "--kernel", junk.toString(), "--initrd", initrd.toString()), "initrd");
+    }
+
+    @Test
+    void kernelsAndInitrdsOverTheSizeLimitAreRefusedBeforeReading() throws Exception {
+        Path huge = tmp.resolve("huge");
+        try (RandomAccessFile f = new RandomAccessFile(huge.toFile(), "rw")) {
+            f.setLength(3L << 30); // sparse: reading it whole would end in an OutOfMemoryError
+        }
+        assertUsageError(run("boot", "--kernel", huge.toString(), "--lab=never"), "jvmm loads at most");
+        Path junk = tmp.resolve("junk");
+        Files.write(junk, new byte[8192]);
+        assertUsageError(run("boot", "--kernel", junk.toString(), "--initrd", huge.toString(), "--lab=never"),
+                "initrd " + huge + " is " + (3L << 30) + " bytes");
     }
 
     @Test

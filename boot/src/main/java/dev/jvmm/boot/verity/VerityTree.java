@@ -22,6 +22,9 @@ public final class VerityTree {
     public static final int BLOCK = 4096;
     public static final int DIGEST = 32;
     public static final int PER_BLOCK = BLOCK / DIGEST;
+    public static final int MAX_SALT = 256;
+    /** Level 0 is held in memory as one array: more data blocks than this are refused, not overflowed. */
+    public static final long MAX_BLOCKS = Integer.MAX_VALUE / DIGEST;
     static final byte[] MAGIC = "verity\0\0".getBytes(StandardCharsets.US_ASCII);
 
     /** What a table line needs: sizes, root hash and salt. */
@@ -92,8 +95,8 @@ public final class VerityTree {
 
     /** Level-0 digests of {@code dataBlocks} blocks starting at byte {@code dataOffset}. */
     static byte[] dataDigests(FileChannel ch, long dataOffset, long dataBlocks, byte[] salt) throws IOException {
-        if (dataBlocks * DIGEST > Integer.MAX_VALUE) {
-            throw new IOException("data area too large for an in-memory hash level");
+        if (dataBlocks < 1 || dataBlocks > MAX_BLOCKS) {
+            throw new IllegalArgumentException("data area of " + dataBlocks + " blocks: callers check 1.." + MAX_BLOCKS);
         }
         MessageDigest md = sha256();
         byte[] out = new byte[(int) (dataBlocks * DIGEST)];
@@ -161,7 +164,7 @@ public final class VerityTree {
      */
     public static Params format(FileChannel data, long dataOffset, long dataBlocks, FileChannel hash, long hashOffset,
                                 byte[] salt, byte[] uuid) throws IOException {
-        if (salt.length > 256 || uuid.length != 16 || dataBlocks < 1) {
+        if (salt.length > MAX_SALT || uuid.length != 16 || dataBlocks < 1 || dataBlocks > MAX_BLOCKS) {
             throw new IllegalArgumentException("bad verity parameters");
         }
         Tree t = compute(data, dataOffset, dataBlocks, salt);
@@ -197,10 +200,15 @@ public final class VerityTree {
             throw new VerityException("unsupported verity superblock (jvmm handles format 1, sha256, 4096/4096)");
         }
         int saltSize = b.getShort(80) & 0xffff;
-        if (saltSize > 256) {
+        if (saltSize > MAX_SALT) {
             throw new VerityException("verity salt size " + saltSize + " is invalid");
         }
-        return new Params(b.getLong(72), null, Arrays.copyOfRange(b.array(), 88, 88 + saltSize),
+        long blocks = b.getLong(72);
+        if (blocks < 1 || blocks > MAX_BLOCKS) {
+            throw new VerityException("verity superblock claims " + Long.toUnsignedString(blocks) + " data blocks (1 to "
+                    + MAX_BLOCKS + " accepted)");
+        }
+        return new Params(blocks, null, Arrays.copyOfRange(b.array(), 88, 88 + saltSize),
                 Arrays.copyOfRange(b.array(), 16, 32));
     }
 
@@ -211,18 +219,53 @@ public final class VerityTree {
     public static void verify(FileChannel data, long dataOffset, FileChannel hash, long hashOffset, byte[] rootHash)
             throws IOException, VerityException {
         Params sb = readSuperblock(hash, hashOffset);
-        long dataBlocks = sb.dataBlocks();
-        if (dataOffset + dataBlocks * BLOCK > data.size()) {
-            throw new VerityException("verity superblock covers " + dataBlocks + " blocks but the data area is smaller");
+        verifyTree(data, dataOffset, sb.dataBlocks(), hash, hashOffset + BLOCK, sb.salt(), rootHash);
+    }
+
+    /**
+     * Checks a slot as the guest's kernel will: with the table's block count, salt, root hash
+     * and hash start, on {@code data} and {@code hash} (windows onto the partitions the table
+     * names). The superblock before the tree must agree with the table, so that veritysetup and
+     * jvmm's other readers see the same tree; any difference is refused, naming the field.
+     */
+    public static void verify(FileChannel data, FileChannel hash, VerityTable t) throws IOException, VerityException {
+        if (t.dataBlocks() > MAX_BLOCKS || t.dataBlocks() > data.size() / BLOCK) {
+            throw new VerityException("the verity table covers " + t.dataBlocks() + " data blocks but the data partition "
+                    + "holds " + data.size() / BLOCK);
+        }
+        if (t.hashStartBlock() < 1) {
+            throw new VerityException("the verity table's hash start block 0 leaves no room for the superblock before it");
+        }
+        if (t.hashStartBlock() >= hash.size() / BLOCK) {
+            throw new VerityException("hash partition too small (" + hash.size() / BLOCK + " blocks) for the verity "
+                    + "table's hash start block " + t.hashStartBlock());
+        }
+        Params sb = readSuperblock(hash, (t.hashStartBlock() - 1) * BLOCK);
+        if (sb.dataBlocks() != t.dataBlocks()) {
+            throw new VerityException("the verity superblock says " + sb.dataBlocks() + " data blocks but the table the "
+                    + "kernel uses says " + t.dataBlocks());
+        }
+        if (!Arrays.equals(sb.salt(), t.salt())) {
+            throw new VerityException("the verity superblock's salt differs from the salt in the table the kernel uses");
+        }
+        verifyTree(data, 0, t.dataBlocks(), hash, t.hashStartBlock() * BLOCK, t.salt(), t.rootHash());
+    }
+
+    /** Checks {@code dataBlocks} blocks and the tree stored from {@code treeOffset} (top level first). */
+    private static void verifyTree(FileChannel data, long dataOffset, long dataBlocks, FileChannel hash, long treeOffset,
+                                   byte[] salt, byte[] rootHash) throws IOException, VerityException {
+        if (dataBlocks < 1 || dataBlocks > MAX_BLOCKS || dataOffset < 0
+                || dataBlocks > (data.size() - Math.min(dataOffset, data.size())) / BLOCK) {
+            throw new VerityException("verity covers " + dataBlocks + " blocks but the data area is smaller");
         }
         List<Long> sizes = levelSizes(dataBlocks);
         long treeBlocks = sizes.stream().mapToLong(Long::longValue).sum();
-        if (hashOffset + (1 + treeBlocks) * BLOCK > hash.size()) {
+        if (treeOffset < 0 || treeBlocks > (hash.size() - Math.min(treeOffset, hash.size())) / BLOCK) {
             throw new VerityException("hash area too small: the tree needs " + (1 + treeBlocks) * BLOCK + " bytes");
         }
-        // Stored levels, top first after the superblock.
+        // Stored levels, top first.
         List<byte[]> stored = new ArrayList<>();
-        long pos = hashOffset + BLOCK;
+        long pos = treeOffset;
         for (int i = sizes.size() - 1; i >= 0; i--) {
             ByteBuffer b = ByteBuffer.allocate((int) (sizes.get(i) * BLOCK));
             readFully(hash, b, pos);
@@ -230,7 +273,7 @@ public final class VerityTree {
             pos += sizes.get(i) * BLOCK;
         }
         MessageDigest md = sha256();
-        byte[] digests = dataDigests(data, dataOffset, dataBlocks, sb.salt());
+        byte[] digests = dataDigests(data, dataOffset, dataBlocks, salt);
         if (stored.isEmpty()) { // one data block: its hash is the root
             if (!Arrays.equals(Arrays.copyOf(digests, DIGEST), rootHash)) {
                 throw new VerityException("data block 0 fails verity: its hash is not the root hash");
@@ -238,14 +281,14 @@ public final class VerityTree {
             return;
         }
         byte[] top = stored.get(stored.size() - 1);
-        if (!Arrays.equals(hash(md, sb.salt(), top), rootHash)) {
+        if (!Arrays.equals(hash(md, salt, top), rootHash)) {
             throw new VerityException("verity root hash mismatch: the tree's top block does not hash to the expected root");
         }
         for (int lvl = stored.size() - 1; lvl > 0; lvl--) {
             byte[] upper = stored.get(lvl);
             byte[] lower = stored.get(lvl - 1);
             for (int i = 0; i < lower.length / BLOCK; i++) {
-                byte[] d = hash(md, sb.salt(), Arrays.copyOfRange(lower, i * BLOCK, (i + 1) * BLOCK));
+                byte[] d = hash(md, salt, Arrays.copyOfRange(lower, i * BLOCK, (i + 1) * BLOCK));
                 if (!Arrays.equals(d, Arrays.copyOfRange(upper, i * DIGEST, (i + 1) * DIGEST))) {
                     throw new VerityException("verity tree level " + (lvl - 1) + " block " + i + " does not match its parent");
                 }

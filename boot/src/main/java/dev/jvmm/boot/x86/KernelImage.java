@@ -57,7 +57,8 @@ public sealed interface KernelImage permits KernelImage.Elf, KernelImage.BzImage
         long phoff = b.getLong(32);
         int phentsize = b.getShort(54) & 0xffff;
         int phnum = b.getShort(56) & 0xffff;
-        if (phentsize < 56 || phoff < 0 || phoff + (long) phnum * phentsize > file.length) {
+        // Compared without adding to the hostile 64-bit offset, so no sum can wrap past a check.
+        if (phentsize < 56 || phoff < 0 || phoff > file.length || (long) phnum * phentsize > file.length - phoff) {
             throw new KernelLoadException("ELF program headers lie outside the file");
         }
         List<Segment> segments = new ArrayList<>();
@@ -70,8 +71,17 @@ public sealed interface KernelImage permits KernelImage.Elf, KernelImage.BzImage
             long paddr = b.getLong(o + 24);
             long filesz = b.getLong(o + 32);
             long memsz = b.getLong(o + 40);
-            if (offset < 0 || filesz < 0 || offset + filesz > file.length || filesz > memsz) {
+            if (offset < 0 || filesz < 0 || offset > file.length || filesz > file.length - offset || filesz > memsz) {
                 throw new KernelLoadException("ELF segment " + i + " lies outside the file or is inconsistent");
+            }
+            if (paddr < 0 || memsz > Long.MAX_VALUE - paddr) {
+                throw new KernelLoadException(String.format("ELF segment %d at 0x%x of %d bytes wraps the address space",
+                        i, paddr, memsz));
+            }
+            String below = X86Layout.reservedBelowHighMemory(paddr, paddr + memsz);
+            if (below != null) {
+                throw new KernelLoadException(String.format("ELF segment %d at 0x%x-0x%x overlaps %s; a kernel loads at 1 MiB "
+                        + "or above", i, paddr, paddr + memsz, below));
             }
             segments.add(new Segment(paddr, (int) offset, (int) filesz, memsz));
         }
@@ -103,10 +113,22 @@ public sealed interface KernelImage permits KernelImage.Elf, KernelImage.BzImage
         if (pmOffset >= file.length) {
             throw new KernelLoadException("bzImage is truncated: setup is " + pmOffset + " bytes, file " + file.length);
         }
+        long sysBytes = (b.getInt(0x1f4) & 0xffffffffL) * 16;
+        if (sysBytes > file.length - pmOffset) {
+            throw new KernelLoadException("bzImage is truncated: syssize says " + sysBytes + " bytes of protected-mode code, "
+                    + "the file holds " + (file.length - pmOffset));
+        }
         int cmdlineSize = b.getInt(0x238);
         long initrdMax = b.getInt(0x22c) & 0xffffffffL;
         long pref = b.getLong(0x258);
         long initSize = b.getInt(0x260) & 0xffffffffL;
+        // The decompressor works in [pref_address, pref_address + init_size): it must be RAM jvmm does not use.
+        if (pref < X86Layout.HIGH_MEMORY_START || pref >= X86Layout.MMIO_GAP_START
+                || initSize > X86Layout.MMIO_GAP_START - pref) {
+            throw new KernelLoadException(String.format("bzImage pref_address 0x%x with init_size 0x%x does not lie between "
+                    + "1 MiB (jvmm's boot structures are below) and the MMIO hole at 0x%x", pref, initSize,
+                    X86Layout.MMIO_GAP_START));
+        }
         return new BzImage(file, pmOffset, version, cmdlineSize, initrdMax, pref, initSize);
     }
 }

@@ -1,5 +1,10 @@
 package dev.jvmm.boot.x86;
 
+import dev.jvmm.vmm.memory.MemoryRegion;
+
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * Where things go in x86 guest-physical memory. The low addresses follow Firecracker's layout
  * (src/vmm/src/arch/x86_64/layout.rs) so guests behave the same under both.
@@ -35,16 +40,45 @@ public final class X86Layout {
     public static final long KVM_TSS_ADDRESS = 0xFFFB_D000L;
     public static final long KVM_IDENTITY_MAP_ADDRESS = 0xFFFB_C000L;
 
+    /** A range of guest memory jvmm writes before the kernel runs. */
+    public record Reserved(long start, long end, String name) {}
+
+    /** What jvmm writes below 1 MiB, by name, for refusing kernels that would overwrite it. */
+    public static final List<Reserved> LOW_STRUCTURES = List.of(
+            new Reserved(GDT_START, IDT_START + 0x100, "the GDT and IDT"),
+            new Reserved(ZERO_PAGE_START, ZERO_PAGE_START + 0x1000, "the zero page (boot_params)"),
+            new Reserved(BOOT_STACK_POINTER - 0xff0, BOOT_STACK_POINTER + 0x10, "the boot stack"),
+            new Reserved(PML4_START, PDE_START + 0x1000, "the page tables"),
+            new Reserved(CMDLINE_START, CMDLINE_START + CMDLINE_MAX, "the kernel command line"),
+            new Reserved(EBDA_START, ACPI_START, "the EBDA and BIOS area"),
+            new Reserved(ACPI_START, ACPI_END, "the ACPI tables"));
+
+    /**
+     * Null when [start, end) lies at or above 1 MiB; otherwise the jvmm structure it overlaps,
+     * or the real-mode area that a kernel must leave alone.
+     */
+    public static String reservedBelowHighMemory(long start, long end) {
+        if (start >= HIGH_MEMORY_START) {
+            return null;
+        }
+        for (Reserved r : LOW_STRUCTURES) {
+            if (start < r.end() && end > r.start()) {
+                return String.format("%s at 0x%x-0x%x", r.name(), r.start(), r.end());
+            }
+        }
+        return "the real-mode area below 1 MiB";
+    }
+
     /** Guest RAM ranges for {@code bytes} of memory: below the MMIO hole, the rest above 4 GiB. */
-    public static java.util.List<dev.jvmm.vmm.memory.MemoryRegion> ramRegions(long bytes) {
+    public static List<MemoryRegion> ramRegions(long bytes) {
         if (bytes < (16L << 20)) {
             throw new IllegalArgumentException("guest memory must be at least 16 MiB");
         }
         long low = Math.min(bytes, MMIO_GAP_START);
-        var list = new java.util.ArrayList<dev.jvmm.vmm.memory.MemoryRegion>();
-        list.add(new dev.jvmm.vmm.memory.MemoryRegion(0, low));
+        List<MemoryRegion> list = new ArrayList<>();
+        list.add(new MemoryRegion(0, low));
         if (bytes > low) {
-            list.add(new dev.jvmm.vmm.memory.MemoryRegion(MMIO_GAP_END, bytes - low));
+            list.add(new MemoryRegion(MMIO_GAP_END, bytes - low));
         }
         return list;
     }

@@ -39,19 +39,23 @@ public final class X86Loader {
             format = "ELF vmlinux";
             kernelStart = Long.MAX_VALUE;
             kernelEnd = 0;
+            // Every segment is checked before any is written: a refused kernel leaves memory as it was.
             for (KernelImage.Segment s : elf.segments()) {
                 if (!mem.contains(s.physAddr(), s.memSize())) {
-                    throw new KernelLoadException(String.format(
-                            "kernel segment at 0x%x (%d bytes) does not fit in guest memory", s.physAddr(), s.memSize()));
+                    throw new KernelLoadException(String.format("kernel segment at 0x%x (%d bytes) does not fit in guest "
+                            + "memory (RAM below the MMIO hole at 0x%x, then from 4 GiB)", s.physAddr(), s.memSize(),
+                            X86Layout.MMIO_GAP_START));
                 }
-                mem.write(s.physAddr(), elf.file(), s.fileOffset(), s.fileSize());
-                mem.fill(s.physAddr() + s.fileSize(), s.memSize() - s.fileSize(), (byte) 0);
                 kernelStart = Math.min(kernelStart, s.physAddr());
                 kernelEnd = Math.max(kernelEnd, s.physAddr() + s.memSize());
             }
             rip = elf.entry();
             if (rip < kernelStart || rip >= kernelEnd) {
                 throw new KernelLoadException(String.format("ELF entry 0x%x is outside the loaded segments", rip));
+            }
+            for (KernelImage.Segment s : elf.segments()) {
+                mem.write(s.physAddr(), elf.file(), s.fileOffset(), s.fileSize());
+                mem.fill(s.physAddr() + s.fileSize(), s.memSize() - s.fileSize(), (byte) 0);
             }
             cmdlineMax = DEFAULT_CMDLINE_SIZE;
             initrdMax = 0x37ffffffL;

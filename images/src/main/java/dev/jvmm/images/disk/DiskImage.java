@@ -11,6 +11,7 @@ import dev.jvmm.boot.gpt.GptException;
 import dev.jvmm.boot.gpt.GptPartition;
 import dev.jvmm.boot.gpt.GptRead;
 import dev.jvmm.boot.verity.VerityException;
+import dev.jvmm.boot.verity.VerityTable;
 import dev.jvmm.boot.verity.VerityTree;
 
 import java.io.IOException;
@@ -19,11 +20,8 @@ import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * An existing Bottlerocket- or COS-layout image: its GPT, its two slots and what each holds,
@@ -33,10 +31,29 @@ import java.util.regex.Pattern;
  * {@link #repair} has made both copies valid again.
  */
 public final class DiskImage {
-    /** What one slot holds. {@code boot} is BOOT-x or KERN-x; {@code hash} is HASH-x (absent for COS). */
+    /**
+     * What one slot holds. {@code boot} is BOOT-x or KERN-x; {@code hash} is HASH-x (absent for COS).
+     * The verity fields come from {@code table}, the table the guest's kernel will use; {@code problem}
+     * says why a populated slot's boot record yields no usable table (and verify refuses it).
+     */
     public record SlotInfo(String name, GptPartition boot, GptPartition root, GptPartition hash, AbAttributes attrs,
                            boolean populated, String version, String rootHash, String salt, long dataBlocks,
-                           long hashOffsetInPartition, String cmdline) {}
+                           long hashOffsetInPartition, String cmdline, VerityTable table, String problem) {
+        static SlotInfo empty(String name, GptPartition boot, GptPartition root, GptPartition hash, AbAttributes attrs) {
+            return new SlotInfo(name, boot, root, hash, attrs, false, null, null, null, 0, 0, null, null, null);
+        }
+
+        static SlotInfo of(String name, GptPartition boot, GptPartition root, GptPartition hash, AbAttributes attrs,
+                           String version, String cmdline, VerityTable t) {
+            return new SlotInfo(name, boot, root, hash, attrs, true, version, t.rootHex(), t.saltHex(), t.dataBlocks(),
+                    (t.hashStartBlock() - 1) * VerityTree.BLOCK, cmdline, t, null);
+        }
+
+        static SlotInfo broken(String name, GptPartition boot, GptPartition root, GptPartition hash, AbAttributes attrs,
+                               String version, String cmdline, String problem) {
+            return new SlotInfo(name, boot, root, hash, attrs, true, version, null, null, 0, 0, cmdline, null, problem);
+        }
+    }
 
     /** How the image's file is opened: FileChannel::open, or in tests a channel that fails on cue. */
     @FunctionalInterface
@@ -59,10 +76,6 @@ public final class DiskImage {
         this.layout = layout;
         this.slots = slots;
     }
-
-    static final Pattern VERITY = Pattern.compile(
-            "verity 1 \\S+ \\S+ 4096 4096 (\\d+) (\\d+) sha256 ([0-9a-f]{64}) ([0-9a-f]+|-)");
-    static final Pattern BR_VERSION = Pattern.compile("menuentry \"jvmm container OS ([^\"]+)\"");
 
     /**
      * Opens and inspects an image (read-only). It is read from its one usable GPT copy when the
@@ -87,51 +100,10 @@ public final class DiskImage {
             }
             List<SlotInfo> slots = new ArrayList<>();
             for (String s : List.of("A", "B")) {
-                slots.add(layout == Layout.BOTTLEROCKET ? bottlerocketSlot(file, gpt, s) : cosSlot(ch, gpt, s));
+                slots.add(layout == Layout.BOTTLEROCKET ? SlotReader.bottlerocket(ch, gpt, s) : SlotReader.cos(ch, gpt, s));
             }
             return new DiskImage(file, opener, read, layout, slots);
         }
-    }
-
-    private static GptPartition need(Gpt gpt, String name) throws GptException {
-        return gpt.byName(name).orElseThrow(() -> new GptException("partition " + name + " is missing"));
-    }
-
-    private static SlotInfo bottlerocketSlot(Path file, Gpt gpt, String s) throws GptException, IOException, InterruptedException {
-        GptPartition boot = need(gpt, "BOTTLEROCKET-BOOT-" + s);
-        GptPartition root = need(gpt, "BOTTLEROCKET-ROOT-" + s);
-        GptPartition hash = need(gpt, "BOTTLEROCKET-HASH-" + s);
-        if (root.number() != boot.number() + 1 || hash.number() != boot.number() + 2) {
-            throw new GptException("ROOT-" + s + " and HASH-" + s + " must follow BOOT-" + s + " (PARTNROFF=1 and 2)");
-        }
-        String cfg = Filesystems.readExt4(file, boot.offsetBytes(), boot.sizeBytes(), "/grub/grub.cfg");
-        AbAttributes attrs = AbAttributes.of(boot.attributes());
-        Matcher m = cfg == null ? null : VERITY.matcher(cfg);
-        if (m == null || !m.find()) {
-            return new SlotInfo(s, boot, root, hash, attrs, false, null, null, null, 0, 0, null);
-        }
-        Matcher v = BR_VERSION.matcher(cfg);
-        String cmdline = cfg.lines().filter(l -> l.trim().startsWith("linux ")).findFirst().orElse("").trim();
-        return new SlotInfo(s, boot, root, hash, attrs, true, v.find() ? v.group(1) : "unknown", m.group(3), m.group(4),
-                Long.parseLong(m.group(1)), 0, cmdline);
-    }
-
-    private static SlotInfo cosSlot(FileChannel ch, Gpt gpt, String s) throws GptException, IOException {
-        GptPartition kern = need(gpt, "KERN-" + s);
-        GptPartition root = need(gpt, "ROOT-" + s);
-        if (root.number() != kern.number() + 1) {
-            throw new GptException("ROOT-" + s + " must follow KERN-" + s);
-        }
-        AbAttributes attrs = AbAttributes.of(kern.attributes());
-        KernelPartition kp = KernelPartition.read(ch, kern.offsetBytes(), kern.sizeBytes());
-        Matcher m = kp == null ? null : VERITY.matcher(kp.cmdline());
-        if (m == null || !m.find()) {
-            return new SlotInfo(s, kern, root, null, attrs, false, null, null, null, 0, 0, null);
-        }
-        long blocks = Long.parseLong(m.group(1));
-        long hashStart = Long.parseLong(m.group(2));
-        return new SlotInfo(s, kern, root, null, attrs, true, kp.version(), m.group(3), m.group(4), blocks,
-                (hashStart - 1) * VerityTree.BLOCK, kp.cmdline());
     }
 
     public Layout layout() {
@@ -198,31 +170,26 @@ public final class DiskImage {
 
     // ------------------------------------------------------------------ verification
 
-    /** Checks one populated slot's dm-verity tree against its root hash; throws naming the block. */
+    /**
+     * Checks one populated slot's data and tree with the verity table its kernel will use (see
+     * {@link VerityTree#verify(FileChannel, FileChannel, VerityTable)}); throws naming the slot
+     * and the block or field.
+     */
     public void verifySlot(SlotInfo s) throws IOException, VerityException {
         if (!s.populated()) {
             return;
         }
-        try (FileChannel ch = opener.open(file, StandardOpenOption.READ)) {
-            long dataBytes = s.dataBlocks() * VerityTree.BLOCK;
-            if (dataBytes > s.root().sizeBytes()) {
-                throw new VerityException("slot " + s.name() + ": verity covers " + dataBytes + " bytes but ROOT-"
-                        + s.name() + " has " + s.root().sizeBytes());
-            }
-            GptPartition hashPart = s.hash() != null ? s.hash() : s.root();
-            long hashOffset = hashPart.offsetBytes() + s.hashOffsetInPartition();
-            long need = new VerityTree.Params(s.dataBlocks(), null, null, null).hashAreaBytes();
-            if (s.hashOffsetInPartition() + need > hashPart.sizeBytes()) {
-                throw new VerityException("slot " + s.name() + ": hash partition too small (" + hashPart.sizeBytes()
-                        + " bytes) for a tree of " + need + " bytes");
-            }
-            // Read-only windows onto the partitions, so the checks cannot stray outside them.
-            try (FileChannel data = new PartitionChannel(ch, s.root().offsetBytes(), s.root().sizeBytes());
-                 FileChannel hash = new PartitionChannel(ch, hashPart.offsetBytes(), hashPart.sizeBytes())) {
-                VerityTree.verify(data, 0, hash, s.hashOffsetInPartition(), HexFormat.of().parseHex(s.rootHash()));
-            } catch (VerityException e) {
-                throw new VerityException("slot " + s.name() + ": " + e.getMessage());
-            }
+        if (s.problem() != null) {
+            throw new VerityException("slot " + s.name() + ": " + s.problem());
+        }
+        GptPartition hashPart = s.hash() != null ? s.hash() : s.root();
+        try (FileChannel ch = opener.open(file, StandardOpenOption.READ);
+             // Read-only windows onto the partitions, so the checks cannot stray outside them.
+             FileChannel data = new PartitionChannel(ch, s.root().offsetBytes(), s.root().sizeBytes());
+             FileChannel hash = new PartitionChannel(ch, hashPart.offsetBytes(), hashPart.sizeBytes())) {
+            VerityTree.verify(data, hash, s.table());
+        } catch (VerityException e) {
+            throw new VerityException("slot " + s.name() + ": " + e.getMessage());
         }
     }
 

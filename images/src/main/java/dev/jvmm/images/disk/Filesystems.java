@@ -1,12 +1,10 @@
 package dev.jvmm.images.disk;
 
-import dev.jvmm.boot.ext4.Ext4;
-import dev.jvmm.boot.ext4.Ext4Exception;
 import dev.jvmm.images.HostTools;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -48,10 +46,9 @@ public final class Filesystems {
     public static void ext4(Path dir, Path out, long bytes, String label, String uuid, boolean journal)
             throws IOException, InterruptedException {
         Files.deleteIfExists(out);
-        try (var ch = java.nio.channels.FileChannel.open(out, java.nio.file.StandardOpenOption.CREATE_NEW,
-                java.nio.file.StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ch.truncate(bytes);
-            ch.write(java.nio.ByteBuffer.allocate(1), bytes - 1);
+            ch.write(ByteBuffer.allocate(1), bytes - 1);
         }
         List<String> argv = new ArrayList<>(List.of("mkfs.ext4", "-q", "-F", "-b", "4096", "-L", label, "-U", uuid,
                 "-E", "hash_seed=" + uuid + ",root_owner=0:0,nodiscard", "-O", journal ? "has_journal" : "^has_journal"));
@@ -85,23 +82,6 @@ public final class Filesystems {
                     out.toString());
         } finally {
             Files.deleteIfExists(script);
-        }
-    }
-
-    /**
-     * A file's content from the ext4 file system in {@code length} bytes at {@code offset} of {@code image}, read
-     * in Java (no debugfs: this runs inside the lab too), or null when there is no such file or no
-     * readable file system there (an empty slot).
-     */
-    public static String readExt4(Path image, long offset, long length, String path) throws IOException {
-        try (FileChannel ch = FileChannel.open(image, StandardOpenOption.READ)) {
-            Ext4 fs = Ext4.open(ch, offset, length);
-            if (!fs.exists(path)) {
-                return null;
-            }
-            return new String(fs.readFile(path, MAX_TEXT_FILE), StandardCharsets.UTF_8);
-        } catch (Ext4Exception e) {
-            return null;
         }
     }
 

@@ -35,22 +35,42 @@ public record KernelPartition(String version, String cmdline, long kernelSize) {
         return b.array();
     }
 
-    /** Reads the header at {@code offset}; null when there is no (valid) header: an empty slot. */
-    public static KernelPartition read(FileChannel ch, long offset, long partitionSize) throws IOException {
+    /**
+     * Reads the header at {@code offset}: null when there is no header (no magic: an empty slot);
+     * a header with the magic whose fields are out of range is damaged, and says which field.
+     */
+    public static KernelPartition read(FileChannel ch, long offset, long partitionSize) throws IOException,
+            KernHeaderException {
         ByteBuffer b = ByteBuffer.allocate(HEADER).order(ByteOrder.LITTLE_ENDIAN);
         while (b.hasRemaining()) {
             if (ch.read(b, offset + b.position()) < 0) {
                 return null;
             }
         }
-        if (!Arrays.equals(Arrays.copyOf(b.array(), 8), MAGIC) || b.getInt(8) != 1) {
+        if (!Arrays.equals(Arrays.copyOf(b.array(), 8), MAGIC)) {
             return null;
+        }
+        if (b.getInt(8) != 1) {
+            throw new KernHeaderException("format version " + Integer.toUnsignedString(b.getInt(8)) + " is not 1");
         }
         int len = b.getInt(12);
         long kOff = b.getLong(16);
         long kSize = b.getLong(24);
-        if (len < 0 || len > CMDLINE_MAX || kOff != HEADER || kSize <= 0 || kOff + kSize > partitionSize) {
-            return null;
+        if (len < 0 || len > CMDLINE_MAX) {
+            throw new KernHeaderException("command line length " + Integer.toUnsignedString(len) + " is over " + CMDLINE_MAX);
+        }
+        if (kOff != HEADER) {
+            throw new KernHeaderException("kernel offset " + Long.toUnsignedString(kOff) + " is not " + HEADER);
+        }
+        // Compared by subtraction: a hostile 64-bit size must not wrap past the check.
+        if (kSize <= 0 || kSize > partitionSize - HEADER) {
+            throw new KernHeaderException("kernel size " + Long.toUnsignedString(kSize) + " does not fit the partition's "
+                    + (partitionSize - HEADER) + " bytes after the header");
+        }
+        for (int i = 128; i < 128 + len; i++) {
+            if (b.get(i) < 0x20 || b.get(i) > 0x7e) {
+                throw new KernHeaderException("command line byte " + (i - 128) + " is not printable ASCII");
+            }
         }
         String ver = new String(b.array(), 32, 64, StandardCharsets.US_ASCII).replace("\0", "");
         return new KernelPartition(ver, new String(b.array(), 128, len, StandardCharsets.US_ASCII), kSize);

@@ -17,6 +17,7 @@ import dev.jvmm.boot.grub.GrubConfig;
 import dev.jvmm.boot.grub.GrubEntry;
 import dev.jvmm.boot.grub.GrubException;
 import dev.jvmm.boot.x86.KernelImage;
+import dev.jvmm.images.disk.KernHeaderException;
 import dev.jvmm.images.disk.KernelPartition;
 import dev.jvmm.images.disk.Layout;
 import dev.jvmm.images.firmware.BootChoice.SectorRange;
@@ -195,7 +196,12 @@ public final class Firmware {
     }
 
     private static Loaded cos(FileChannel ch, GptPartition kern) throws IOException, FirmwareException {
-        KernelPartition kp = KernelPartition.read(ch, kern.offsetBytes(), kern.sizeBytes());
+        KernelPartition kp;
+        try {
+            kp = KernelPartition.read(ch, kern.offsetBytes(), kern.sizeBytes());
+        } catch (KernHeaderException e) {
+            throw new FirmwareException(kern.name() + ": jvmm kernel header is damaged: " + e.getMessage());
+        }
         if (kp == null) {
             throw new FirmwareException(kern.name() + ": no valid jvmm kernel header (magic JVMMKRN1, version 1)");
         }

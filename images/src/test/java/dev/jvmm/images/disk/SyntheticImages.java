@@ -89,6 +89,48 @@ final class SyntheticImages {
         return out;
     }
 
+    /** Replaces slot {@code slot}'s KERN header of a COS image with {@code header} (4 KiB or less). */
+    static void writeKernHeader(Path img, String slot, byte[] header) throws IOException, GptException {
+        try (FileChannel ch = FileChannel.open(img, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            long at = part(Gpt.read(ch), "KERN-" + slot).offsetBytes();
+            ch.write(ByteBuffer.wrap(new byte[KernelPartition.HEADER]), at);
+            ch.write(ByteBuffer.wrap(header), at);
+        }
+    }
+
+    /** Replaces slot {@code slot}'s BOOT file system of a Bottlerocket image with one holding {@code cfg}. */
+    static void writeGrubCfg(Path img, String slot, String cfg) throws IOException, GptException, InterruptedException {
+        Path dir = Files.createTempDirectory(img.getParent(), "boot");
+        Files.createDirectories(dir.resolve("grub"));
+        Files.writeString(dir.resolve("grub/grub.cfg"), cfg);
+        Path fs = img.resolveSibling(img.getFileName() + ".boot");
+        try (FileChannel ch = FileChannel.open(img, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            GptPartition boot = part(Gpt.read(ch), "BOTTLEROCKET-BOOT-" + slot);
+            Filesystems.ext4(dir, fs, boot.sizeBytes(), "BOOT", Guid.derive(img + "/boot").toString(), false);
+            ch.write(ByteBuffer.wrap(Files.readAllBytes(fs)), boot.offsetBytes());
+        } finally {
+            Files.deleteIfExists(fs);
+        }
+    }
+
+    /**
+     * Re-formats slot A's verity superblock and tree over only the first {@code blocks} data blocks,
+     * where the slot's own table keeps covering all of them; returns the shorter tree's parameters.
+     * {@code version} is the one the image was built with (it seeds the salt).
+     */
+    static VerityTree.Params reformatTree(Path img, Layout layout, String version, long blocks)
+            throws IOException, GptException {
+        try (FileChannel ch = FileChannel.open(img, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            Gpt gpt = Gpt.read(ch);
+            GptPartition root = part(gpt, layout == Layout.BOTTLEROCKET ? "BOTTLEROCKET-ROOT-A" : "ROOT-A");
+            long hash = layout == Layout.BOTTLEROCKET ? part(gpt, "BOTTLEROCKET-HASH-A").offsetBytes()
+                    : root.offsetBytes() + ROOT_DATA;
+            ch.write(ByteBuffer.allocate((int) TREE), hash);
+            return VerityTree.format(ch, root.offsetBytes(), blocks, ch, hash, Guid.derive(version + "/salt").bytes(),
+                    Guid.derive(version + "/verity").bytes());
+        }
+    }
+
     private static GptPartition part(Gpt gpt, String name) {
         return gpt.byName(name).orElseThrow();
     }
