@@ -1,6 +1,7 @@
 package dev.jvmm.machine;
 
 import dev.jvmm.boot.KernelLoadException;
+import dev.jvmm.boot.x86.KernelFiles;
 import dev.jvmm.vmm.vcpu.StopReason;
 
 import java.io.FileDescriptor;
@@ -36,15 +37,6 @@ public final class Machine {
         }
     }
 
-    /** Reads kernel and initrd before any KVM work, so bad paths fail fast and cleanly. */
-    static byte[] readInput(Path p, String what) throws KernelLoadException {
-        checkInput(p, what);
-        try {
-            return Files.readAllBytes(p);
-        } catch (IOException e) {
-            throw new KernelLoadException("cannot read " + what + " " + p + ": " + e.getMessage());
-        }
-    }
 
     /**
      * Runs {@code config} on this process's console (raw while it runs) and returns jvmm's exit
@@ -75,8 +67,14 @@ public final class Machine {
     /** Builds the VM for the configured kernel, runs it to its end and closes it; returns the stop reason. */
     public StopReason run(InputStream stdin, OutputStream stdout)
             throws KernelLoadException, DeviceSetupException, InterruptedException {
-        byte[] kernel = readInput(config.kernel(), "kernel");
-        byte[] initrd = config.initrd() == null ? null : readInput(config.initrd(), "initrd");
+        // Sizes are checked before reading: a 2 GiB "kernel" is refused in one line, not an OutOfMemoryError.
+        checkInput(config.kernel(), "kernel");
+        byte[] kernel = KernelFiles.readKernel(config.kernel());
+        byte[] initrd = null;
+        if (config.initrd() != null) {
+            checkInput(config.initrd(), "initrd");
+            initrd = KernelFiles.readInitrd(config.initrd());
+        }
         StopReason reason = null;
         Vm vm = null;
         try {
