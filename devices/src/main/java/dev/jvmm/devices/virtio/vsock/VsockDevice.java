@@ -4,11 +4,13 @@ import dev.jvmm.devices.virtio.DescriptorChain;
 import dev.jvmm.devices.virtio.QueueDevice;
 import dev.jvmm.devices.virtio.Virtqueue;
 import dev.jvmm.devices.virtio.VirtqueueException;
+import dev.jvmm.devices.virtio.vsock.VsockConnection.State;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -41,6 +43,12 @@ import java.util.concurrent.TimeUnit;
  * connection to the Unix socket {@code uds_P}. Credit-based flow control both ways: the guest is
  * sent no more than it said it has room for, and reading from a Unix socket pauses while the
  * guest is behind. Unknown ports and connections get RST.
+ *
+ * <p>Nothing a guest does grows host memory without bound: at most {@link #MAX_CONNECTIONS}
+ * connections (guest- and host-initiated together, RST or close beyond it), and while
+ * {@link #MAX_PENDING_REPLIES} replies wait for rx buffers the device takes no more tx chains,
+ * as Firecracker does: they stay in the guest's ring until rx buffers come, so no reply is lost.
+ * A failure on a host-side thread puts the device in NEEDS_RESET instead of killing the thread.
  */
 public final class VsockDevice extends QueueDevice {
     public static final long HOST_CID = 2;
@@ -52,54 +60,13 @@ public final class VsockDevice extends QueueDevice {
     static final int PENDING_PAUSE = 256 * 1024;
     static final int RX = 0;
     static final int TX = 1;
-
-    enum State { HOST_CONNECTING, GUEST_CONNECTING, ESTABLISHED }
-
-    /** One stream between a guest port and a host port. */
-    final class Conn {
-        final int hostPort;
-        final int guestPort;
-        Channel channel;
-        State state;
-        // host to guest
-        final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
-        long pendingBytes;
-        int txCnt;
-        int peerBufAlloc;
-        int peerFwdCnt;
-        boolean creditRequested;
-        int shutdownToGuest; // flags to send once pending data is delivered
-        boolean shutdownSent;
-        boolean paused;
-        // guest to host
-        int rxCnt;
-        int fwdCnt;
-        int lastSentFwdCnt;
-        int guestShutdown;
-        boolean outputShut;
-
-        Conn(int hostPort, int guestPort, State state) {
-            this.hostPort = hostPort;
-            this.guestPort = guestPort;
-            this.state = state;
-        }
-
-        long key() {
-            return VsockDevice.key(hostPort, guestPort);
-        }
-
-        int peerCredit() {
-            return peerBufAlloc - (txCnt - peerFwdCnt);
-        }
-
-        void credit(VsockPacket p) {
-            peerBufAlloc = p.bufAlloc();
-            peerFwdCnt = p.fwdCnt();
-        }
-    }
+    /** Open connections, each a host file descriptor; Firecracker's muxer caps at 1023 too. */
+    public static final int MAX_CONNECTIONS = 1023;
+    /** Replies (RST, RESPONSE, credit) waiting for rx buffers before tx is held back: a full rx ring's worth. */
+    public static final int MAX_PENDING_REPLIES = 256;
 
     /** A packet for the guest with no payload. */
-    private record Control(int hostPort, int guestPort, int op, int flags, Conn conn) {}
+    private record Control(int hostPort, int guestPort, int op, int flags, VsockConnection conn) {}
 
     /** Held so the level set on it stays (JUL keeps loggers weakly). */
     private static final java.util.logging.Logger NETTY_LOG = java.util.logging.Logger.getLogger("io.netty");
@@ -108,14 +75,20 @@ public final class VsockDevice extends QueueDevice {
     private final Path uds;
     private final EventLoopGroup group;
     private final Channel server;
-    private final Map<Long, Conn> conns = new HashMap<>();
+    private final Map<Long, VsockConnection> conns = new HashMap<>();
     private final ArrayDeque<Control> control = new ArrayDeque<>();
     private int nextHostPort = FIRST_HOST_PORT;
     private int roundRobin;
+    /** Host sockets accepted that have not sent their CONNECT line yet: they hold fds too. */
+    private int handshaking;
+    /** Tx chains wait in the guest's ring because {@link #MAX_PENDING_REPLIES} replies are queued. */
+    private boolean txHeld;
+    /** A host-side thread failed: no more queue work until the driver resets the device. */
+    private boolean failed;
 
     private VsockDevice(long guestCid, Path uds, EventLoopGroup group, Channel server) {
         super("host_connections", "guest_connections", "rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "rst_sent", "refused",
-                "errors");
+                "rejected_connections", "tx_held", "errors");
         this.guestCid = guestCid;
         this.uds = uds;
         this.group = group;
@@ -171,10 +144,6 @@ public final class VsockDevice extends QueueDevice {
         return ((Integer) mode & 0170000) == 0140000 ? "socket" : "other";
     }
 
-    static long key(int hostPort, int guestPort) {
-        return ((long) hostPort << 32) | (guestPort & 0xffffffffL);
-    }
-
     public Path uds() {
         return uds;
     }
@@ -213,8 +182,15 @@ public final class VsockDevice extends QueueDevice {
 
     @Override
     protected void stopped() {
-        for (Conn c : conns.values()) {
-            dropPending(c);
+        closeAll();
+        txHeld = false;
+        failed = false;
+    }
+
+    /** Closes every connection's Unix socket (host fds released) and forgets what was queued. */
+    private void closeAll() {
+        for (VsockConnection c : conns.values()) {
+            c.dropPending();
             if (c.channel != null) {
                 c.channel.close();
             }
@@ -223,30 +199,89 @@ public final class VsockDevice extends QueueDevice {
         control.clear();
     }
 
-
     /** Open connections (for tests and metrics). */
     public synchronized int connections() {
         return conns.size();
     }
 
+    /** Replies waiting for rx buffers (for tests and metrics). */
+    public synchronized int pendingReplies() {
+        return control.size();
+    }
+
     @Override
     public synchronized void queueNotify(int index) {
-        if (context == null) {
+        guarded("queue " + index, () -> {
+            if (index == TX) {
+                processTx();
+            }
+            service(); // new rx buffers, or packets the tx queue produced
+        });
+    }
+
+    /**
+     * Runs device work from any thread, holding the monitor. Whatever it throws, {@code Error}s
+     * included, is put down to the guest's rings (the device trusts nothing else it reads): the
+     * device goes to NEEDS_RESET, drops its connections and does nothing more until reset, and
+     * the calling thread (a Netty event loop, the notifier) lives on.
+     */
+    private synchronized void guarded(String where, Runnable work) {
+        try {
+            work.run();
+        } catch (Throwable t) {
+            failed = true;
+            metrics.increment("errors");
+            closeAll();
+            if (context != null) {
+                context.signals().deviceError(where + ": " + t);
+            }
+        }
+    }
+
+    /** Fills rx buffers, then takes the tx chains held back while replies were full, while either moves. */
+    private void service() {
+        if (context == null || failed) {
             return;
         }
-        if (index == TX) {
+        pumpRx();
+        while (txHeld && control.size() < MAX_PENDING_REPLIES && context != null) {
             processTx();
+            pumpRx();
         }
-        pumpRx(); // new rx buffers, or packets the tx queue produced
     }
 
     // ---------------------------------------------------------------- guest to host
 
+    /**
+     * Takes tx chains until the ring is empty or {@link #MAX_PENDING_REPLIES} replies wait for rx
+     * buffers; then the rest stay in the ring (the guest sees a slow device, never a lost reply)
+     * until {@link #service()} finds room.
+     */
     private void processTx() {
-        context.drain(TX, chain -> {
-            handleTx(chain);
-            return 0;
-        });
+        Virtqueue tx = context.queues().get(TX);
+        boolean used = false;
+        txHeld = false;
+        try {
+            DescriptorChain chain;
+            while (true) {
+                if (control.size() >= MAX_PENDING_REPLIES) {
+                    txHeld = true;
+                    metrics.increment("tx_held");
+                    break;
+                }
+                if ((chain = tx.pop()) == null) {
+                    break;
+                }
+                handleTx(chain);
+                tx.addUsed(chain.head(), 0);
+                used = true;
+            }
+        } catch (VirtqueueException e) {
+            context.signals().deviceError("queue " + TX + ": " + e.getMessage());
+        }
+        if (used) {
+            context.signals().usedBuffers(tx);
+        }
     }
 
     private void handleTx(DescriptorChain chain) {
@@ -268,7 +303,7 @@ public final class VsockDevice extends QueueDevice {
             rst(p.dstPort(), p.srcPort(), null);
             return;
         }
-        Conn c = conns.get(key(p.dstPort(), p.srcPort()));
+        VsockConnection c = conns.get(VsockConnection.key(p.dstPort(), p.srcPort()));
         if (c != null) {
             c.credit(p);
             c.creditRequested = false;
@@ -276,7 +311,9 @@ public final class VsockDevice extends QueueDevice {
         switch (p.op()) {
             case VsockPacket.OP_REQUEST -> {
                 if (c != null) {
-                    rst(p.dstPort(), p.srcPort(), null);
+                    // The guest reuses a pair it thinks is free: both ends are out of step, so the
+                    // old connection goes too (its host fd with it) rather than lingering unseen.
+                    rst(p.dstPort(), p.srcPort(), c);
                 } else {
                     guestConnect(p);
                 }
@@ -308,7 +345,7 @@ public final class VsockDevice extends QueueDevice {
                 if (c == null) {
                     rst(p.dstPort(), p.srcPort(), null);
                 } else {
-                    control.add(new Control(c.hostPort, c.guestPort, VsockPacket.OP_CREDIT_UPDATE, 0, c));
+                    creditUpdate(c);
                 }
             }
             case VsockPacket.OP_SHUTDOWN -> {
@@ -328,8 +365,8 @@ public final class VsockDevice extends QueueDevice {
         }
     }
 
-    private void forwardToHost(Conn c, DescriptorChain.Reader in, int len) {
-        if (c.rxCnt + len - c.fwdCnt > BUF_ALLOC) {
+    private void forwardToHost(VsockConnection c, DescriptorChain.Reader in, int len) {
+        if (c.unforwarded() + len > BUF_ALLOC) {
             metrics.increment("errors"); // the guest ignored the credit it was given
             rst(c.hostPort, c.guestPort, c);
             return;
@@ -343,31 +380,29 @@ public final class VsockDevice extends QueueDevice {
         }
         c.rxCnt += len;
         metrics.add("tx_bytes", len);
-        c.channel.writeAndFlush(buf).addListener(f -> {
-            synchronized (VsockDevice.this) {
-                if (!f.isSuccess()) {
-                    if (conns.get(c.key()) == c) {
-                        rst(c.hostPort, c.guestPort, c);
-                        pumpRx();
-                    }
-                    return;
+        c.channel.writeAndFlush(buf).addListener(f -> guarded("write to host", () -> {
+            if (!f.isSuccess()) {
+                if (conns.get(c.key()) == c) {
+                    rst(c.hostPort, c.guestPort, c);
+                    service();
                 }
-                c.fwdCnt += len;
-                if (conns.get(c.key()) != c) {
-                    return;
-                }
-                if (c.fwdCnt - c.lastSentFwdCnt >= BUF_ALLOC / 4) {
-                    control.add(new Control(c.hostPort, c.guestPort, VsockPacket.OP_CREDIT_UPDATE, 0, c));
-                }
-                finishGuestShutdown(c);
-                pumpRx();
+                return;
             }
-        });
+            c.fwdCnt += len;
+            if (conns.get(c.key()) != c) {
+                return;
+            }
+            if (c.unannouncedFwd() >= BUF_ALLOC / 4) {
+                creditUpdate(c);
+            }
+            finishGuestShutdown(c);
+            service();
+        }));
     }
 
     /** Acts on the guest's SHUTDOWN once everything it sent has reached the Unix socket. */
-    private void finishGuestShutdown(Conn c) {
-        if (c.guestShutdown == 0 || c.fwdCnt != c.rxCnt || conns.get(c.key()) != c) {
+    private void finishGuestShutdown(VsockConnection c) {
+        if (c.guestShutdown == 0 || c.unforwarded() != 0 || conns.get(c.key()) != c) {
             return;
         }
         if (c.guestShutdown == (VsockPacket.SHUTDOWN_RCV | VsockPacket.SHUTDOWN_SEND)) {
@@ -381,7 +416,7 @@ public final class VsockDevice extends QueueDevice {
     }
 
     /** Both sides have stopped sending and everything was delivered: RST ends it for the guest. */
-    private void finishIfBothDone(Conn c) {
+    private void finishIfBothDone(VsockConnection c) {
         if (conns.get(c.key()) == c && c.outputShut && c.shutdownSent
                 && (c.shutdownToGuest & VsockPacket.SHUTDOWN_SEND) != 0 && c.pendingBytes == 0) {
             rst(c.hostPort, c.guestPort, c);
@@ -395,31 +430,48 @@ public final class VsockDevice extends QueueDevice {
             rst(p.dstPort(), p.srcPort(), null);
             return;
         }
-        Conn c = new Conn(p.dstPort(), p.srcPort(), State.GUEST_CONNECTING);
+        if (atCapacity()) {
+            metrics.increment("rejected_connections");
+            rst(p.dstPort(), p.srcPort(), null);
+            return;
+        }
+        VsockConnection c = new VsockConnection(p.dstPort(), p.srcPort(), State.GUEST_CONNECTING);
         c.credit(p);
         conns.put(c.key(), c);
         new Bootstrap().group(group).channel(EpollDomainSocketChannel.class)
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true).option(ChannelOption.AUTO_READ, false)
-                .handler(new Data(c)).connect(new DomainSocketAddress(target.toFile())).addListener(f -> {
-                    synchronized (VsockDevice.this) {
-                        Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
-                        if (conns.get(c.key()) != c) {
-                            ch.close();
-                            return;
-                        }
-                        if (!f.isSuccess()) {
-                            metrics.increment("refused");
-                            rst(c.hostPort, c.guestPort, c);
-                        } else {
-                            c.channel = ch;
-                            c.state = State.ESTABLISHED;
-                            metrics.increment("guest_connections");
-                            control.add(new Control(c.hostPort, c.guestPort, VsockPacket.OP_RESPONSE, 0, c));
-                            setAutoRead(ch, true);
-                        }
-                        pumpRx();
+                .handler(new Data(c)).connect(new DomainSocketAddress(target.toFile()))
+                .addListener(f -> guarded("connect to " + target.getFileName(), () -> {
+                    Channel ch = ((ChannelFuture) f).channel();
+                    if (conns.get(c.key()) != c) {
+                        ch.close(); // reset, RST or failure meanwhile: the fd goes at once
+                        return;
                     }
-                });
+                    if (!f.isSuccess()) {
+                        metrics.increment("refused");
+                        rst(c.hostPort, c.guestPort, c);
+                    } else {
+                        c.channel = ch;
+                        c.state = State.ESTABLISHED;
+                        metrics.increment("guest_connections");
+                        control.add(new Control(c.hostPort, c.guestPort, VsockPacket.OP_RESPONSE, 0, c));
+                        setAutoRead(ch, true);
+                    }
+                    service();
+                }));
+    }
+
+    /** Whether one more connection (or host socket awaiting its CONNECT line) would pass {@link #MAX_CONNECTIONS}. */
+    private boolean atCapacity() {
+        return conns.size() + handshaking >= MAX_CONNECTIONS;
+    }
+
+    /** Queues one CREDIT_UPDATE for {@code c}; when it goes it carries the latest counters, so one is enough. */
+    private void creditUpdate(VsockConnection c) {
+        if (!c.creditUpdateQueued) {
+            c.creditUpdateQueued = true;
+            control.add(new Control(c.hostPort, c.guestPort, VsockPacket.OP_CREDIT_UPDATE, 0, c));
+        }
     }
 
     /**
@@ -434,7 +486,7 @@ public final class VsockDevice extends QueueDevice {
     }
 
     /** Sends RST for the pair and forgets the connection, if there is one. */
-    private void rst(int hostPort, int guestPort, Conn c) {
+    private void rst(int hostPort, int guestPort, VsockConnection c) {
         control.add(new Control(hostPort, guestPort, VsockPacket.OP_RST, 0, null));
         metrics.increment("rst_sent");
         if (c != null) {
@@ -442,22 +494,14 @@ public final class VsockDevice extends QueueDevice {
         }
     }
 
-    private void remove(Conn c) {
+    private void remove(VsockConnection c) {
         if (conns.get(c.key()) == c) {
             conns.remove(c.key());
         }
-        dropPending(c);
+        c.dropPending();
         if (c.channel != null) {
             c.channel.close();
         }
-    }
-
-    private static void dropPending(Conn c) {
-        for (ByteBuf b : c.pending) {
-            b.release();
-        }
-        c.pending.clear();
-        c.pendingBytes = 0;
     }
 
     // ---------------------------------------------------------------- host to guest
@@ -470,28 +514,34 @@ public final class VsockDevice extends QueueDevice {
         Virtqueue rx = context.queues().get(RX);
         boolean used = false;
         try {
-            while (rx.pending() > 0) {
-                Control ctl = control.poll();
+            while (true) {
+                Control ctl = control.peek();
                 if (ctl != null && ctl.conn() != null && conns.get(ctl.conn().key()) != ctl.conn()) {
+                    control.poll();
                     continue; // its connection is gone; a RST already went or will go
                 }
-                Conn data = ctl == null ? nextSender() : null;
+                VsockConnection data = ctl == null ? nextSender() : null;
                 if (ctl == null && data == null) {
-                    break;
+                    if (control.isEmpty()) {
+                        break;
+                    }
+                    continue; // nextSender queued a CREDIT_REQUEST
                 }
+                // Only pop() looks at the ring: when it is empty, pop() publishes avail_event
+                // first (EVENT_IDX), so the guest's next refill notifies rx and this runs again.
                 DescriptorChain chain = rx.pop();
                 if (chain == null) {
-                    break;
+                    break; // ctl stays queued
                 }
                 DescriptorChain.Writer out = chain.writer();
                 if (chain.writableBytes() < VsockPacket.HEADER_SIZE) {
                     metrics.increment("errors"); // a buffer too small for a header: returned empty
                     rx.addUsed(chain.head(), 0);
                     used = true;
-                    if (ctl != null) {
-                        control.addFirst(ctl);
-                    }
                     continue;
+                }
+                if (ctl != null) {
+                    control.poll();
                 }
                 long written;
                 if (ctl != null) {
@@ -525,13 +575,13 @@ public final class VsockDevice extends QueueDevice {
     }
 
     /** The next connection with something for the guest that credit allows; asks for credit where it ran out. */
-    private Conn nextSender() {
+    private VsockConnection nextSender() {
         if (conns.isEmpty()) {
             return null;
         }
-        List<Conn> all = new ArrayList<>(conns.values());
+        List<VsockConnection> all = new ArrayList<>(conns.values());
         for (int i = 0; i < all.size(); i++) {
-            Conn c = all.get((roundRobin + i) % all.size());
+            VsockConnection c = all.get((roundRobin + i) % all.size());
             if (c.state != State.ESTABLISHED) {
                 continue;
             }
@@ -551,11 +601,14 @@ public final class VsockDevice extends QueueDevice {
         return null;
     }
 
-    private long send(DescriptorChain.Writer out, int hostPort, int guestPort, int op, int flags, Conn c,
+    private long send(DescriptorChain.Writer out, int hostPort, int guestPort, int op, int flags, VsockConnection c,
                       ArrayDeque<ByteBuf> from, int n) {
         int fwd = c == null ? 0 : c.fwdCnt;
         if (c != null) {
             c.lastSentFwdCnt = fwd;
+            if (op == VsockPacket.OP_CREDIT_UPDATE) {
+                c.creditUpdateQueued = false;
+            }
         }
         byte[] h = new VsockPacket(HOST_CID, guestCid, hostPort, guestPort, n, VsockPacket.TYPE_STREAM, op, flags,
                 c == null ? 0 : BUF_ALLOC, fwd).encode();
@@ -578,6 +631,38 @@ public final class VsockDevice extends QueueDevice {
 
     /** Reads the host's {@code CONNECT <port>} line, then hands the channel to {@link Data}. */
     final class ConnectLine extends ChannelInboundHandlerAdapter {
+        /** This socket counts in {@link #handshaking} until its line is read or it closes. */
+        private boolean counted;
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            synchronized (VsockDevice.this) {
+                if (atCapacity()) {
+                    metrics.increment("rejected_connections");
+                    ctx.close();
+                    return;
+                }
+                handshaking++;
+                counted = true;
+            }
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            release();
+            ctx.fireChannelInactive();
+        }
+
+        private void release() {
+            synchronized (VsockDevice.this) {
+                if (counted) {
+                    counted = false;
+                    handshaking--;
+                }
+            }
+        }
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ByteBuf line = (ByteBuf) msg;
@@ -591,14 +676,21 @@ public final class VsockDevice extends QueueDevice {
                     // stays -1
                 }
             }
-            synchronized (VsockDevice.this) {
-                if (port < 0 || port > 0xffffffffL || context == null) {
+            long target = port;
+            release();
+            guarded("host connect", () -> {
+                if (target < 0 || target > 0xffffffffL || context == null || failed) {
                     metrics.increment("refused");
                     ctx.close();
                     return;
                 }
-                int hostPort = allocateHostPort((int) port);
-                Conn c = new Conn(hostPort, (int) port, State.HOST_CONNECTING);
+                if (atCapacity()) {
+                    metrics.increment("rejected_connections");
+                    ctx.close();
+                    return;
+                }
+                int hostPort = allocateHostPort((int) target);
+                VsockConnection c = new VsockConnection(hostPort, (int) target, State.HOST_CONNECTING);
                 c.channel = ctx.channel();
                 conns.put(c.key(), c);
                 ctx.channel().config().setAutoRead(false); // until the guest accepts
@@ -606,8 +698,8 @@ public final class VsockDevice extends QueueDevice {
                 ctx.pipeline().remove("connect");
                 ctx.pipeline().remove("line"); // bytes already after the line go on to Data
                 control.add(new Control(c.hostPort, c.guestPort, VsockPacket.OP_REQUEST, 0, c));
-                pumpRx();
-            }
+                service();
+            });
         }
 
         @Override
@@ -623,7 +715,7 @@ public final class VsockDevice extends QueueDevice {
             if (nextHostPort == 0) {
                 nextHostPort = FIRST_HOST_PORT;
             }
-            if (!conns.containsKey(key(p, guestPort))) {
+            if (!conns.containsKey(VsockConnection.key(p, guestPort))) {
                 return p;
             }
         }
@@ -631,16 +723,16 @@ public final class VsockDevice extends QueueDevice {
 
     /** Bytes from the Unix socket for one connection, and its half or full close. */
     final class Data extends ChannelInboundHandlerAdapter {
-        private final Conn c;
+        private final VsockConnection c;
 
-        Data(Conn c) {
+        Data(VsockConnection c) {
             this.c = c;
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ByteBuf b = (ByteBuf) msg;
-            synchronized (VsockDevice.this) {
+            guarded("read from host", () -> {
                 if (conns.get(c.key()) != c || (c.shutdownToGuest & VsockPacket.SHUTDOWN_SEND) != 0) {
                     b.release();
                     return;
@@ -651,8 +743,8 @@ public final class VsockDevice extends QueueDevice {
                     c.paused = true;
                     setAutoRead(ctx.channel(), false);
                 }
-                pumpRx();
-            }
+                service();
+            });
         }
 
         @Override
@@ -669,7 +761,7 @@ public final class VsockDevice extends QueueDevice {
         }
 
         private void hostClosed(int flags) {
-            synchronized (VsockDevice.this) {
+            guarded("host close", () -> {
                 if (conns.get(c.key()) != c) {
                     return;
                 }
@@ -679,8 +771,8 @@ public final class VsockDevice extends QueueDevice {
                     c.shutdownToGuest |= flags;
                     c.shutdownSent = false;
                 }
-                pumpRx();
-            }
+                service();
+            });
         }
 
         @Override
