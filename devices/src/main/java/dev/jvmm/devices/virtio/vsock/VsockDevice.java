@@ -183,6 +183,11 @@ public final class VsockDevice extends QueueDevice {
         return table.size();
     }
 
+    /** The connection for a pair, or null (for tests that need its counters). */
+    synchronized VsockConnection connection(int hostPort, int guestPort) {
+        return table.get(hostPort, guestPort);
+    }
+
     /** Replies waiting for rx buffers (for tests and metrics). */
     public synchronized int pendingReplies() {
         return table.pendingReplies();

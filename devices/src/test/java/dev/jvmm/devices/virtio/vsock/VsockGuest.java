@@ -3,6 +3,11 @@ package dev.jvmm.devices.virtio.vsock;
 import dev.jvmm.devices.virtio.TestBench;
 import dev.jvmm.devices.virtio.VirtqueueDriver;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.Arrays;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -15,8 +20,8 @@ final class VsockGuest {
     record Packet(VsockPacket header, byte[] payload) {}
 
     final TestBench bench;
-    final VirtqueueDriver rx;
-    final VirtqueueDriver tx;
+    VirtqueueDriver rx;
+    VirtqueueDriver tx;
     private int rxPosted;
     private int rxDone;
 
@@ -24,6 +29,18 @@ final class VsockGuest {
         bench = new TestBench(device).start();
         rx = bench.queue(0);
         tx = bench.queue(1);
+    }
+
+    /** Resets the device (status 0) and sets it up again on fresh rings, as a driver does after NEEDS_RESET. */
+    void restart() {
+        VirtqueueDriver.reg(bench.transport, 0x070, 0);
+        bench.queues.set(0, new VirtqueueDriver(bench.memory, 0x280000, 256, 0x290000, 0x60000));
+        bench.queues.set(1, new VirtqueueDriver(bench.memory, 0x2f0000, 256, 0x300000, 0x80000));
+        bench.start();
+        rx = bench.queue(0);
+        tx = bench.queue(1);
+        rxPosted = 0;
+        rxDone = 0;
     }
 
     /** Posts rx chains of a header and {@code bytes} of payload room, up to a full ring, and notifies. */
@@ -75,5 +92,31 @@ final class VsockGuest {
             tx.add(tx.readable(p.encode()), tx.readable(payload));
         }
         bench.kick(1);
+    }
+
+    /** One line from a host socket, without its newline; null at EOF. */
+    static String readLine(SocketChannel ch) throws IOException {
+        StringBuilder b = new StringBuilder();
+        ByteBuffer one = ByteBuffer.allocate(1);
+        while (true) {
+            one.clear();
+            if (ch.read(one) < 0) {
+                return b.length() == 0 ? null : b.toString();
+            }
+            char c = (char) one.get(0);
+            if (c == '\n') {
+                return b.toString();
+            }
+            b.append(c);
+        }
+    }
+
+    /** Up to {@code n} bytes from a host socket, fewer at EOF. */
+    static byte[] readN(SocketChannel ch, int n) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(n);
+        while (b.hasRemaining() && ch.read(b) >= 0) {
+            // keep reading
+        }
+        return Arrays.copyOf(b.array(), b.position());
     }
 }
