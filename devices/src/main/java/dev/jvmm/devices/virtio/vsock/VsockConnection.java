@@ -36,6 +36,10 @@ final class VsockConnection {
     int lastSentFwdCnt;
     int guestShutdown;
     boolean outputShut;
+    /** Guest bytes gathered while a write to the Unix socket is in flight; null when none. */
+    ByteBuf toHost;
+    /** A write to the Unix socket is in flight. */
+    boolean writing;
 
     VsockConnection(int hostPort, int guestPort, State state) {
         this.hostPort = hostPort;
@@ -71,11 +75,16 @@ final class VsockConnection {
         peerFwdCnt = p.fwdCnt();
     }
 
+    /** Releases the buffers held either way. */
     void dropPending() {
         for (ByteBuf b : pending) {
             b.release();
         }
         pending.clear();
         pendingBytes = 0;
+        if (toHost != null) {
+            toHost.release();
+            toHost = null;
+        }
     }
 }

@@ -123,32 +123,54 @@ final class VsockTx {
         }
     }
 
+    /**
+     * Copies a packet's payload towards the Unix socket. While one write is in flight, later
+     * payloads join one buffer that goes when it completes: a connection holds at most two
+     * buffers and one pending write whatever the packet sizes, and no more bytes than its credit.
+     */
     private void forwardToHost(VsockConnection c, DescriptorChain.Reader in, int len) {
         if (c.unforwarded() + len > VsockDevice.BUF_ALLOC) {
             metrics.increment("errors"); // the guest ignored the credit it was given
             table.rst(c);
             return;
         }
-        ByteBuf buf = c.channel.alloc().buffer(len);
+        if (len == 0) {
+            return; // nothing to write: an empty write would still take a place in Netty's queue
+        }
+        if (c.toHost == null) {
+            c.toHost = c.channel.alloc().buffer(len, VsockDevice.BUF_ALLOC);
+        }
         int left = len;
         while (left > 0) {
             ByteBuffer v = in.next(left);
             left -= v.remaining();
-            buf.writeBytes(v);
+            c.toHost.writeBytes(v);
         }
         c.rxCnt += len;
         metrics.add("tx_bytes", len);
+        if (!c.writing) {
+            writeToHost(c);
+        }
+    }
+
+    private void writeToHost(VsockConnection c) {
+        ByteBuf buf = c.toHost;
+        c.toHost = null;
+        c.writing = true;
+        int len = buf.readableBytes();
         c.channel.writeAndFlush(buf).addListener(f -> device.guarded("write to host", () -> {
+            c.writing = false;
+            if (!table.isLive(c)) {
+                return;
+            }
             if (!f.isSuccess()) {
-                if (table.isLive(c)) {
-                    table.rst(c);
-                    device.service();
-                }
+                table.rst(c);
+                device.service();
                 return;
             }
             c.fwdCnt += len;
-            if (!table.isLive(c)) {
-                return;
+            if (c.toHost != null) {
+                writeToHost(c);
             }
             if (c.unannouncedFwd() >= VsockDevice.BUF_ALLOC / 4) {
                 table.creditUpdate(c);
