@@ -36,6 +36,8 @@ final class VsockConnection {
     int lastSentFwdCnt;
     int guestShutdown;
     boolean outputShut;
+    /** The guest knows of this connection: it asked for it, or jvmm's REQUEST reached it. */
+    boolean announced;
     /** Guest bytes gathered while a write to the Unix socket is in flight; null when none. */
     ByteBuf toHost;
     /** A write to the Unix socket is in flight. */
@@ -45,6 +47,7 @@ final class VsockConnection {
         this.hostPort = hostPort;
         this.guestPort = guestPort;
         this.state = state;
+        this.announced = state == State.GUEST_CONNECTING;
     }
 
     static long key(int hostPort, int guestPort) {

@@ -21,6 +21,13 @@ final class VsockConnections {
     static final int MAX_CONNECTIONS = 1023;
     /** Replies waiting for rx buffers before tx is held back: a full rx ring's worth. */
     static final int MAX_PENDING_REPLIES = 256;
+    /**
+     * Queue length past which replies for connections that are gone are purged. What stays is
+     * bounded: guest-driven replies by {@link #MAX_PENDING_REPLIES} (tx is held), host-driven
+     * ones by a few per live connection (REQUEST or RESPONSE, one coalesced CREDIT_UPDATE, one
+     * CREDIT_REQUEST) and one RST per connection the guest knew of.
+     */
+    static final int PURGE_AT = 2 * (MAX_PENDING_REPLIES + 3 * MAX_CONNECTIONS);
 
     /** A packet for the guest with no payload; {@code conn} is null for a RST to a pair with no connection. */
     record Reply(int hostPort, int guestPort, int op, int flags, VsockConnection conn) {}
@@ -90,7 +97,14 @@ final class VsockConnections {
     }
 
     void reply(VsockConnection c, int op) {
-        replies.add(new Reply(c.hostPort, c.guestPort, op, 0, c));
+        queue(new Reply(c.hostPort, c.guestPort, op, 0, c));
+    }
+
+    private void queue(Reply r) {
+        if (replies.size() >= PURGE_AT) {
+            replies.removeIf(old -> old.conn() != null && !isLive(old.conn()));
+        }
+        replies.add(r);
     }
 
     /** Queues one CREDIT_UPDATE for {@code c}; when it goes it carries the latest counters, so one is enough. */
@@ -120,10 +134,17 @@ final class VsockConnections {
 
     // ---------------------------------------------------------------- connection state
 
-    /** Sends RST for the pair and forgets the connection, if there is one. */
+    /**
+     * Sends RST for the pair and forgets the connection, if there is one. A host connection whose
+     * REQUEST never reached the guest just goes: its REQUEST is dropped unsent, and a RST would
+     * be one more reply for a pair the guest never heard of (a host opening and closing sockets
+     * while the guest posts no rx buffers would otherwise grow the queue without end).
+     */
     void rst(int hostPort, int guestPort, VsockConnection c) {
-        replies.add(new Reply(hostPort, guestPort, VsockPacket.OP_RST, 0, null));
-        metrics.increment("rst_sent");
+        if (c == null || c.announced) {
+            queue(new Reply(hostPort, guestPort, VsockPacket.OP_RST, 0, null));
+            metrics.increment("rst_sent");
+        }
         if (c != null) {
             remove(c);
         }

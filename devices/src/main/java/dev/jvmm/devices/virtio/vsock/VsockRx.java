@@ -93,6 +93,7 @@ final class VsockRx {
                       ArrayDeque<ByteBuf> from, int n) {
         int fwd = c == null ? 0 : c.fwdCnt;
         if (c != null) {
+            c.announced = true;
             c.lastSentFwdCnt = fwd; // every packet carries fwd_cnt: no separate update is owed now
             if (op == VsockPacket.OP_CREDIT_UPDATE) {
                 c.creditUpdateQueued = false;

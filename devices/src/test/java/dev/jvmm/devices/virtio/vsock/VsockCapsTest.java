@@ -57,6 +57,17 @@ class VsockCapsTest {
         }
     }
 
+    /** {@link #await} without sleeping, for conditions a loop checks thousands of times. */
+    private static void spinUntil(BooleanSupplier done, String what) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.onSpinWait();
+        }
+    }
+
     @Test
     void aMillionPacketReplyFloodHoldsTxInsteadOfGrowingHostMemory() {
         // Every one of these needs a RST back: a credit request for a connection that does not exist.
@@ -224,6 +235,29 @@ class VsockCapsTest {
         }
         await(() -> device.connections() == VsockDevice.MAX_CONNECTIONS, "new host connections fit again");
         assertEquals(extra, device.metrics().get("rejected_connections"));
+    }
+
+    @Test
+    void hostSocketChurnWhileTheGuestPostsNoRxBuffersQueuesNothingForGone() throws Exception {
+        // One host socket stays, its REQUEST first in the queue; behind it 7000 (past PURGE_AT)
+        // each CONNECT and close before the guest, posting no rx buffers, hears of them.
+        SocketChannel stays = hostConnect(4);
+        spinUntil(() -> device.connections() == 1, "the first CONNECT is taken");
+        for (int i = 0; i < 7000; i++) {
+            try (SocketChannel s = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("v.sock")))) {
+                s.write(ByteBuffer.wrap("CONNECT 5\n".getBytes(StandardCharsets.US_ASCII)));
+                spinUntil(() -> device.connections() == 2, "the CONNECT is taken");
+            }
+            spinUntil(() -> device.connections() == 1, "the closed socket leaves the table");
+        }
+        assertTrue(device.pendingReplies() <= VsockConnections.PURGE_AT, device.pendingReplies() + " replies queued");
+        assertEquals(0, device.metrics().get("rst_sent"), "no RST for pairs the guest never heard of");
+        g.postRx(16, 4096);
+        VsockGuest.Packet p = g.pollRx();
+        assertEquals(VsockPacket.OP_REQUEST, p.header().op(), "the one that stays");
+        assertEquals(4, p.header().dstPort());
+        assertNull(g.pollRx(), "nothing for the guest about connections that are gone");
+        stays.close();
     }
 
     @Test
