@@ -1,6 +1,7 @@
 package dev.jvmm.devices.virtio.vsock;
 
 import dev.jvmm.devices.virtio.DescriptorChain;
+import dev.jvmm.devices.virtio.DeviceContext;
 import dev.jvmm.devices.virtio.MmioTransport;
 import dev.jvmm.devices.virtio.QueueDevice;
 import dev.jvmm.devices.virtio.Virtqueue;
@@ -169,6 +170,11 @@ public final class VsockDevice extends QueueDevice {
         MmioTransport.readConfigBytes(cfg, offset, data);
     }
 
+    @Override
+    protected void started(DeviceContext context) {
+        txHeld = false;
+        failed = false;
+    }
 
     @Override
     protected void stopped() {
@@ -176,7 +182,6 @@ public final class VsockDevice extends QueueDevice {
         txHeld = false;
         failed = false;
     }
-
 
     /** Open connections (for tests and metrics). */
     public synchronized int connections() {
@@ -196,6 +201,9 @@ public final class VsockDevice extends QueueDevice {
     @Override
     public synchronized void queueNotify(int index) {
         guarded("queue " + index, () -> {
+            if (!running()) {
+                return;
+            }
             if (index == TX) {
                 processTx();
             }
@@ -213,10 +221,10 @@ public final class VsockDevice extends QueueDevice {
         try {
             work.run();
         } catch (Throwable t) {
-            failed = true;
             metrics.increment("errors");
             table.closeAll();
-            if (context != null) {
+            if (context != null) { // else there is no driver to tell, and DRIVER_OK starts afresh
+                failed = true;
                 context.signals().deviceError(where + ": " + t);
             }
         }
