@@ -124,8 +124,16 @@ final class VsockHostSide {
                     b.release();
                     return;
                 }
-                c.pending.add(b);
                 c.pendingBytes += b.readableBytes();
+                ByteBuf tail = c.pending.peekLast();
+                if (tail != null && tail.writableBytes() >= b.readableBytes()) {
+                    // A host writing a byte at a time must not cost a buffer per byte while the
+                    // guest is behind: small reads join the last one where it has room.
+                    tail.writeBytes(b);
+                    b.release();
+                } else {
+                    c.pending.add(b);
+                }
                 if (c.pendingBytes >= VsockDevice.PENDING_PAUSE && !c.paused) {
                     c.paused = true;
                     VsockConnections.setAutoRead(ctx.channel(), false);

@@ -11,8 +11,10 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,9 +25,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Host peers that never read: what the guest sends them waits in jvmm, bounded by the credit
- * it was given and not by how it was cut into packets (a byte per packet must not cost a
- * Netty buffer and write entry per byte).
+ * Host peers that never read, and host peers that write a byte at a time to a guest that is
+ * behind: what waits in jvmm is bounded by credit (or the pause threshold), not by how the bytes
+ * were cut up (a byte must not cost a buffer and a queue entry of its own).
  */
 class VsockSlowPeerTest {
     static final int PEERS = 1000;
@@ -111,6 +113,36 @@ class VsockSlowPeerTest {
         } finally {
             for (SocketChannel p : peers) {
                 p.close();
+            }
+        }
+    }
+
+    @Test
+    void hostBytesArrivingOneAtATimeAreGatheredWhileTheGuestIsBehind() throws Exception {
+        g.postRx(16, 4096);
+        try (SocketChannel host = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("v.sock")))) {
+            host.write(ByteBuffer.wrap("CONNECT 40\n".getBytes(StandardCharsets.US_ASCII)));
+            VsockPacket req = g.nextRx().header();
+            g.sendTx(40, req.srcPort(), VsockPacket.OP_RESPONSE, 0, 0, 0, new byte[0]); // no credit: data waits
+            assertEquals("OK " + req.srcPort(), VsockGuest.readLine(host));
+            Channel ch;
+            synchronized (device) {
+                ch = device.connection(req.srcPort(), 40).channel;
+            }
+            // What Netty hands over when a host writes one byte at a time: a small buffer per read.
+            int reads = 10_000;
+            FutureTask<Void> feed = new FutureTask<>(() -> {
+                for (int i = 0; i < reads; i++) {
+                    ch.pipeline().fireChannelRead(ch.alloc().buffer(64).writeByte(i));
+                }
+                return null;
+            });
+            ch.eventLoop().execute(feed);
+            feed.get();
+            synchronized (device) {
+                VsockConnection c = device.connection(req.srcPort(), 40);
+                assertEquals(reads, c.pendingBytes);
+                assertTrue(c.pending.size() <= reads / 64 + 1, c.pending.size() + " buffers hold " + reads + " bytes");
             }
         }
     }
