@@ -18,8 +18,11 @@ public final class TestBench {
     public final HeapGuestMemory memory = GuestMemory.heap(List.of(new MemoryRegion(0, RAM)));
     public final AtomicInteger edges = new AtomicInteger();
     public final List<String> log = new ArrayList<>();
+    /** Runs at every interrupt edge before it is counted: a test can make the line throw. */
+    public volatile Runnable onEdge = () -> { };
     public final InterruptLine line = asserted -> {
         if (asserted) {
+            onEdge.run();
             edges.incrementAndGet();
         }
     };

@@ -217,6 +217,19 @@ public final class VirtqueueDriver {
         return memory.read16(used + 4 + 8L * size);
     }
 
+    /**
+     * Whether a driver that published up to {@code oldAvail} at its last notify must notify now
+     * (Linux's virtqueue_kick_prepare with EVENT_IDX: vring_need_event(avail_event, new, old)).
+     */
+    public boolean needsKick(int oldAvail) {
+        return ((availIdx - availEvent() - 1) & 0xffff) < ((availIdx - oldAvail) & 0xffff);
+    }
+
+    /** The avail index published so far. */
+    public int availIndex() {
+        return availIdx;
+    }
+
     public int usedIndex() {
         return memory.read16(used + 2);
     }

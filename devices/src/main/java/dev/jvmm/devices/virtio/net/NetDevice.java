@@ -42,9 +42,11 @@ public final class NetDevice extends QueueDevice {
     private final NetBackend backend;
     private final ByteBuffer txBuffer = ByteBuffer.allocateDirect(MAX_FRAME);
     private volatile boolean linkUp = true;
+    /** The rx path failed (NEEDS_RESET): frames are dropped until the driver resets the device. */
+    private boolean rxFailed;
 
     public NetDevice(String name, byte[] mac, NetBackend backend) {
-        super("rx_packets", "rx_bytes", "rx_dropped", "tx_packets", "tx_bytes", "tx_errors");
+        super("rx_packets", "rx_bytes", "rx_dropped", "rx_errors", "tx_packets", "tx_bytes", "tx_errors");
         if (mac.length != 6) {
             throw new IllegalArgumentException("a MAC has 6 bytes");
         }
@@ -126,6 +128,12 @@ public final class NetDevice extends QueueDevice {
         notifyAll();
     }
 
+    @Override
+    protected void stopped() {
+        rxFailed = false;
+        notifyAll(); // a receiver waiting for buffers drops its frame now
+    }
+
 
 
     @Override
@@ -175,15 +183,14 @@ public final class NetDevice extends QueueDevice {
      * dropped and counted.
      */
     public synchronized boolean receive(ByteBuffer frame) {
-        if (context == null) {
+        if (context == null || rxFailed) {
             metrics.increment("rx_dropped");
             return true;
         }
         Virtqueue rx = context.queues().get(RX);
-        if (rx.pending() == 0) {
-            return false;
-        }
         try {
+            // Only pop() looks at the ring: when it is empty, pop() publishes avail_event first
+            // (EVENT_IDX), so the driver's next refill notifies rx and wakes the waiting reader.
             DescriptorChain chain = rx.pop();
             if (chain == null) {
                 return false;
@@ -216,9 +223,46 @@ public final class NetDevice extends QueueDevice {
         return true;
     }
 
-    /** Waits (at most {@code millis}) for the guest to post rx buffers or for the device to start. */
-    public synchronized void awaitRxBuffers(long millis) throws InterruptedException {
+    /**
+     * {@link #receive}, and if the guest has no buffer, waits (at most {@code millis}) for its
+     * rx notify. Checking and waiting under one hold of the monitor means a notify that comes
+     * between them cannot be missed.
+     */
+    public synchronized boolean receiveOrWait(ByteBuffer frame, long millis) throws InterruptedException {
+        if (receive(frame)) {
+            return true;
+        }
         wait(millis);
+        return false;
+    }
+
+    /** Wakes a receiver waiting for buffers (the backend is closing). */
+    public synchronized void wakeReceivers() {
+        notifyAll();
+    }
+
+    /**
+     * The backend's receive path threw: the guest's rx ring is in a state the device cannot use,
+     * or the backend broke. The device goes to NEEDS_RESET and drops frames until it is reset.
+     */
+    public void rxFailed(Throwable t) {
+        DeviceContext c;
+        synchronized (this) {
+            metrics.increment("rx_errors");
+            c = context;
+            if (c == null || rxFailed) {
+                return;
+            }
+            rxFailed = true;
+        }
+        c.signals().deviceError("rx: " + t);
+    }
+
+    /** Waits (at most {@code millis}) while the rx path is failed, for the driver's reset. */
+    public synchronized void awaitRecovery(long millis) throws InterruptedException {
+        if (rxFailed) {
+            wait(millis);
+        }
     }
 
     @Override

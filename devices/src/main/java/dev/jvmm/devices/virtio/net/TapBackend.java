@@ -4,19 +4,16 @@ import dev.jvmm.vmm.sys.Tap;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 
 /**
  * A TAP as a virtio-net backend: frames from the guest are written to it one write each; a
- * reader thread polls it and hands frames to the device, holding a frame (and so stopping
- * reading) while the guest has no rx buffer.
+ * {@link FrameReader} thread polls it and hands frames to the device, holding a frame (and so
+ * stopping reading) while the guest has no rx buffer.
  */
 public final class TapBackend implements NetBackend {
     private final Tap tap;
     private final boolean offload;
-    private final ByteBuffer rxBuffer = ByteBuffer.allocateDirect(NetDevice.MAX_FRAME).order(ByteOrder.LITTLE_ENDIAN);
-    private volatile boolean running = true;
-    private Thread reader;
+    private FrameReader reader;
 
     public TapBackend(Tap tap) {
         this.tap = tap;
@@ -52,41 +49,14 @@ public final class TapBackend implements NetBackend {
 
     @Override
     public void start(NetDevice device) {
-        reader = new Thread(() -> readLoop(device), "tap-" + tap.name());
-        reader.setDaemon(true);
-        reader.start();
-    }
-
-    private void readLoop(NetDevice device) {
-        try {
-            while (running) {
-                if (!tap.waitReadable(100)) {
-                    continue;
-                }
-                rxBuffer.clear();
-                long n = tap.read(rxBuffer);
-                if (n <= 0) {
-                    continue; // EAGAIN, EINTR; a TAP whose link went down reads EIO: keep polling
-                }
-                rxBuffer.limit((int) n);
-                while (running && !device.receive(rxBuffer)) {
-                    device.awaitRxBuffers(100);
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        reader = new FrameReader((into, timeoutMs) -> tap.waitReadable(timeoutMs) ? tap.read(into) : 0, device);
+        reader.start("tap-" + tap.name());
     }
 
     @Override
     public void close() {
-        running = false;
         if (reader != null) {
-            try {
-                reader.join(2000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            reader.stop();
         }
         tap.close();
     }

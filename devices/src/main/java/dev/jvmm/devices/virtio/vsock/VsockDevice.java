@@ -1,38 +1,31 @@
 package dev.jvmm.devices.virtio.vsock;
 
 import dev.jvmm.devices.virtio.DescriptorChain;
+import dev.jvmm.devices.virtio.DeviceContext;
+import dev.jvmm.devices.virtio.MmioTransport;
 import dev.jvmm.devices.virtio.QueueDevice;
 import dev.jvmm.devices.virtio.Virtqueue;
 import dev.jvmm.devices.virtio.VirtqueueException;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.codec.LineBasedFrameDecoder;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * virtio-vsock (virtio 1.2, 5.10) with Firecracker's hybrid host side. A host program connects
@@ -41,6 +34,16 @@ import java.util.concurrent.TimeUnit;
  * connection to the Unix socket {@code uds_P}. Credit-based flow control both ways: the guest is
  * sent no more than it said it has room for, and reading from a Unix socket pauses while the
  * guest is behind. Unknown ports and connections get RST.
+ *
+ * <p>Nothing a guest does grows host memory without bound: at most {@link #MAX_CONNECTIONS}
+ * connections (guest- and host-initiated together, RST or close beyond it), and while
+ * {@link #MAX_PENDING_REPLIES} replies wait for rx buffers the device takes no more tx chains,
+ * as Firecracker does: they stay in the guest's ring until rx buffers come, so no reply is lost.
+ * A failure on a host-side thread puts the device in NEEDS_RESET instead of killing the thread.
+ *
+ * <p>This class holds the device's life cycle and decides when queues are served; the rest is
+ * split by idea: {@link VsockConnections} (the table, replies and caps), {@link VsockTx} (packets
+ * from the guest), {@link VsockRx} (packets to the guest), {@link VsockHostSide} (Unix sockets).
  */
 public final class VsockDevice extends QueueDevice {
     public static final long HOST_CID = 2;
@@ -52,74 +55,35 @@ public final class VsockDevice extends QueueDevice {
     static final int PENDING_PAUSE = 256 * 1024;
     static final int RX = 0;
     static final int TX = 1;
-
-    enum State { HOST_CONNECTING, GUEST_CONNECTING, ESTABLISHED }
-
-    /** One stream between a guest port and a host port. */
-    final class Conn {
-        final int hostPort;
-        final int guestPort;
-        Channel channel;
-        State state;
-        // host to guest
-        final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
-        long pendingBytes;
-        int txCnt;
-        int peerBufAlloc;
-        int peerFwdCnt;
-        boolean creditRequested;
-        int shutdownToGuest; // flags to send once pending data is delivered
-        boolean shutdownSent;
-        boolean paused;
-        // guest to host
-        int rxCnt;
-        int fwdCnt;
-        int lastSentFwdCnt;
-        int guestShutdown;
-        boolean outputShut;
-
-        Conn(int hostPort, int guestPort, State state) {
-            this.hostPort = hostPort;
-            this.guestPort = guestPort;
-            this.state = state;
-        }
-
-        long key() {
-            return VsockDevice.key(hostPort, guestPort);
-        }
-
-        int peerCredit() {
-            return peerBufAlloc - (txCnt - peerFwdCnt);
-        }
-
-        void credit(VsockPacket p) {
-            peerBufAlloc = p.bufAlloc();
-            peerFwdCnt = p.fwdCnt();
-        }
-    }
-
-    /** A packet for the guest with no payload. */
-    private record Control(int hostPort, int guestPort, int op, int flags, Conn conn) {}
+    /** Open connections, guest- and host-initiated together (each holds a host fd). */
+    public static final int MAX_CONNECTIONS = VsockConnections.MAX_CONNECTIONS;
+    /** Replies (RST, RESPONSE, credit) waiting for rx buffers before tx is held back. */
+    public static final int MAX_PENDING_REPLIES = VsockConnections.MAX_PENDING_REPLIES;
 
     /** Held so the level set on it stays (JUL keeps loggers weakly). */
-    private static final java.util.logging.Logger NETTY_LOG = java.util.logging.Logger.getLogger("io.netty");
+    private static final Logger NETTY_LOG = Logger.getLogger("io.netty");
 
     private final long guestCid;
     private final Path uds;
     private final EventLoopGroup group;
     private final Channel server;
-    private final Map<Long, Conn> conns = new HashMap<>();
-    private final ArrayDeque<Control> control = new ArrayDeque<>();
-    private int nextHostPort = FIRST_HOST_PORT;
-    private int roundRobin;
+    private final VsockConnections table = new VsockConnections(metrics);
+    private final VsockRx rx;
+    private final VsockTx txPackets;
+    /** Tx chains wait in the guest's ring because {@link #MAX_PENDING_REPLIES} replies are queued. */
+    private boolean txHeld;
+    /** A host-side thread failed: no more queue work until the driver resets the device. */
+    private boolean failed;
 
     private VsockDevice(long guestCid, Path uds, EventLoopGroup group, Channel server) {
         super("host_connections", "guest_connections", "rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "rst_sent", "refused",
-                "errors");
+                "rejected_connections", "tx_held", "errors");
         this.guestCid = guestCid;
         this.uds = uds;
         this.group = group;
         this.server = server;
+        this.rx = new VsockRx(table, metrics, guestCid);
+        this.txPackets = new VsockTx(this, table, guestCid, uds, group);
     }
 
     /**
@@ -127,11 +91,11 @@ public final class VsockDevice extends QueueDevice {
      * replaced; any other existing file is an error.
      */
     public static VsockDevice open(long guestCid, Path uds) throws IOException {
-        NETTY_LOG.setLevel(java.util.logging.Level.SEVERE); // its start-up warnings (no NICs in the lab) are noise here
+        NETTY_LOG.setLevel(Level.SEVERE); // its start-up warnings (no NICs in the lab) are noise here
         if (!Epoll.isAvailable()) {
             throw new IOException("vsock needs Netty's epoll transport, unavailable here: " + Epoll.unavailabilityCause());
         }
-        if (Files.exists(uds, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (Files.exists(uds, LinkOption.NOFOLLOW_LINKS)) {
             if (!"socket".equals(fileType(uds))) {
                 throw new IOException(uds + " exists and is not a socket; vsock will not replace it");
             }
@@ -155,7 +119,7 @@ public final class VsockDevice extends QueueDevice {
                         @Override
                         protected void initChannel(Channel ch) {
                             ch.pipeline().addLast("line", new LineBasedFrameDecoder(64, true, true));
-                            ch.pipeline().addLast("connect", self[0].new ConnectLine());
+                            ch.pipeline().addLast("connect", new VsockHostSide.ConnectLine(self[0], self[0].table));
                         }
                     }).bind(new DomainSocketAddress(uds.toFile())).syncUninterruptibly().channel();
             self[0] = new VsockDevice(guestCid, uds, group, server);
@@ -167,12 +131,8 @@ public final class VsockDevice extends QueueDevice {
     }
 
     private static String fileType(Path p) throws IOException {
-        Object mode = Files.getAttribute(p, "unix:mode", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        Object mode = Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
         return ((Integer) mode & 0170000) == 0140000 ? "socket" : "other";
-    }
-
-    static long key(int hostPort, int guestPort) {
-        return ((long) hostPort << 32) | (guestPort & 0xffffffffL);
     }
 
     public Path uds() {
@@ -206,487 +166,118 @@ public final class VsockDevice extends QueueDevice {
 
     @Override
     public void readConfig(int offset, byte[] data) {
-        byte[] cfg = ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, guestCid).array();
-        dev.jvmm.devices.virtio.MmioTransport.readConfigBytes(cfg, offset, data);
+        byte[] cfg = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, guestCid).array();
+        MmioTransport.readConfigBytes(cfg, offset, data);
     }
 
+    @Override
+    protected void started(DeviceContext context) {
+        txHeld = false;
+        failed = false;
+    }
 
     @Override
     protected void stopped() {
-        for (Conn c : conns.values()) {
-            dropPending(c);
-            if (c.channel != null) {
-                c.channel.close();
-            }
-        }
-        conns.clear();
-        control.clear();
+        table.closeAll();
+        txHeld = false;
+        failed = false;
     }
-
 
     /** Open connections (for tests and metrics). */
     public synchronized int connections() {
-        return conns.size();
+        return table.size();
+    }
+
+    /** The connection for a pair, or null (for tests that need its counters). */
+    synchronized VsockConnection connection(int hostPort, int guestPort) {
+        return table.get(hostPort, guestPort);
+    }
+
+    /** Replies waiting for rx buffers (for tests and metrics). */
+    public synchronized int pendingReplies() {
+        return table.pendingReplies();
     }
 
     @Override
     public synchronized void queueNotify(int index) {
-        if (context == null) {
+        guarded("queue " + index, () -> {
+            if (!running()) {
+                return;
+            }
+            if (index == TX) {
+                processTx();
+            }
+            service(); // new rx buffers, or packets the tx queue produced
+        });
+    }
+
+    /**
+     * Runs device work from any thread, holding the monitor. Whatever it throws, {@code Error}s
+     * included, is put down to the guest's rings (the device trusts nothing else it reads): the
+     * device goes to NEEDS_RESET, drops its connections and does nothing more until reset, and
+     * the calling thread (a Netty event loop, the notifier) lives on.
+     */
+    synchronized void guarded(String where, Runnable work) {
+        try {
+            work.run();
+        } catch (Throwable t) {
+            metrics.increment("errors");
+            table.closeAll();
+            if (context != null) { // else there is no driver to tell, and DRIVER_OK starts afresh
+                failed = true;
+                context.signals().deviceError(where + ": " + t);
+            }
+        }
+    }
+
+    /** Whether the device is between DRIVER_OK and reset and has not failed. */
+    boolean running() {
+        return context != null && !failed;
+    }
+
+    /** Fills rx buffers, then takes the tx chains held back while replies were full, while either moves. */
+    void service() {
+        if (!running()) {
             return;
         }
-        if (index == TX) {
+        rx.pump(context);
+        while (txHeld && !table.repliesFull() && running()) {
             processTx();
+            rx.pump(context);
         }
-        pumpRx(); // new rx buffers, or packets the tx queue produced
     }
 
     // ---------------------------------------------------------------- guest to host
 
-    private void processTx() {
-        context.drain(TX, chain -> {
-            handleTx(chain);
-            return 0;
-        });
-    }
-
-    private void handleTx(DescriptorChain chain) {
-        DescriptorChain.Reader in = chain.reader();
-        byte[] h = new byte[VsockPacket.HEADER_SIZE];
-        try {
-            in.readFully(h);
-        } catch (VirtqueueException e) {
-            metrics.increment("errors");
-            return;
-        }
-        VsockPacket p = VsockPacket.decode(h);
-        metrics.increment("tx_packets");
-        if (p.len() < 0 || p.len() > MAX_PAYLOAD || p.len() > in.remaining() || p.srcCid() != guestCid || p.dstCid() != HOST_CID) {
-            metrics.increment("errors"); // malformed or misaddressed: dropped, as Firecracker does
-            return;
-        }
-        if (p.type() != VsockPacket.TYPE_STREAM) {
-            rst(p.dstPort(), p.srcPort(), null);
-            return;
-        }
-        Conn c = conns.get(key(p.dstPort(), p.srcPort()));
-        if (c != null) {
-            c.credit(p);
-            c.creditRequested = false;
-        }
-        switch (p.op()) {
-            case VsockPacket.OP_REQUEST -> {
-                if (c != null) {
-                    rst(p.dstPort(), p.srcPort(), null);
-                } else {
-                    guestConnect(p);
-                }
-            }
-            case VsockPacket.OP_RESPONSE -> {
-                if (c == null || c.state != State.HOST_CONNECTING) {
-                    rst(p.dstPort(), p.srcPort(), c);
-                    return;
-                }
-                c.state = State.ESTABLISHED;
-                metrics.increment("host_connections");
-                c.channel.writeAndFlush(Unpooled.copiedBuffer("OK " + Integer.toUnsignedString(c.hostPort) + "\n",
-                        StandardCharsets.US_ASCII));
-                setAutoRead(c.channel, true);
-            }
-            case VsockPacket.OP_RW -> {
-                if (c == null || c.state != State.ESTABLISHED || (c.guestShutdown & VsockPacket.SHUTDOWN_SEND) != 0) {
-                    rst(p.dstPort(), p.srcPort(), c);
-                    return;
-                }
-                forwardToHost(c, in, p.len());
-            }
-            case VsockPacket.OP_CREDIT_UPDATE -> {
-                if (c == null) {
-                    rst(p.dstPort(), p.srcPort(), null);
-                }
-            }
-            case VsockPacket.OP_CREDIT_REQUEST -> {
-                if (c == null) {
-                    rst(p.dstPort(), p.srcPort(), null);
-                } else {
-                    control.add(new Control(c.hostPort, c.guestPort, VsockPacket.OP_CREDIT_UPDATE, 0, c));
-                }
-            }
-            case VsockPacket.OP_SHUTDOWN -> {
-                if (c == null) {
-                    rst(p.dstPort(), p.srcPort(), null);
-                    return;
-                }
-                c.guestShutdown |= p.flags() & (VsockPacket.SHUTDOWN_RCV | VsockPacket.SHUTDOWN_SEND);
-                finishGuestShutdown(c);
-            }
-            case VsockPacket.OP_RST -> {
-                if (c != null) {
-                    remove(c);
-                }
-            }
-            default -> rst(p.dstPort(), p.srcPort(), c);
-        }
-    }
-
-    private void forwardToHost(Conn c, DescriptorChain.Reader in, int len) {
-        if (c.rxCnt + len - c.fwdCnt > BUF_ALLOC) {
-            metrics.increment("errors"); // the guest ignored the credit it was given
-            rst(c.hostPort, c.guestPort, c);
-            return;
-        }
-        ByteBuf buf = c.channel.alloc().buffer(len);
-        int left = len;
-        while (left > 0) {
-            ByteBuffer v = in.next(left);
-            left -= v.remaining();
-            buf.writeBytes(v);
-        }
-        c.rxCnt += len;
-        metrics.add("tx_bytes", len);
-        c.channel.writeAndFlush(buf).addListener(f -> {
-            synchronized (VsockDevice.this) {
-                if (!f.isSuccess()) {
-                    if (conns.get(c.key()) == c) {
-                        rst(c.hostPort, c.guestPort, c);
-                        pumpRx();
-                    }
-                    return;
-                }
-                c.fwdCnt += len;
-                if (conns.get(c.key()) != c) {
-                    return;
-                }
-                if (c.fwdCnt - c.lastSentFwdCnt >= BUF_ALLOC / 4) {
-                    control.add(new Control(c.hostPort, c.guestPort, VsockPacket.OP_CREDIT_UPDATE, 0, c));
-                }
-                finishGuestShutdown(c);
-                pumpRx();
-            }
-        });
-    }
-
-    /** Acts on the guest's SHUTDOWN once everything it sent has reached the Unix socket. */
-    private void finishGuestShutdown(Conn c) {
-        if (c.guestShutdown == 0 || c.fwdCnt != c.rxCnt || conns.get(c.key()) != c) {
-            return;
-        }
-        if (c.guestShutdown == (VsockPacket.SHUTDOWN_RCV | VsockPacket.SHUTDOWN_SEND)) {
-            rst(c.hostPort, c.guestPort, c); // the guest closed: RST completes its close
-        } else if ((c.guestShutdown & VsockPacket.SHUTDOWN_SEND) != 0 && !c.outputShut
-                && c.channel instanceof io.netty.channel.socket.DuplexChannel ch) {
-            c.outputShut = true;
-            ch.shutdownOutput();
-        }
-        finishIfBothDone(c);
-    }
-
-    /** Both sides have stopped sending and everything was delivered: RST ends it for the guest. */
-    private void finishIfBothDone(Conn c) {
-        if (conns.get(c.key()) == c && c.outputShut && c.shutdownSent
-                && (c.shutdownToGuest & VsockPacket.SHUTDOWN_SEND) != 0 && c.pendingBytes == 0) {
-            rst(c.hostPort, c.guestPort, c);
-        }
-    }
-
-    private void guestConnect(VsockPacket p) {
-        Path target = Path.of(uds + "_" + Integer.toUnsignedString(p.dstPort()));
-        if (!Files.exists(target)) {
-            metrics.increment("refused");
-            rst(p.dstPort(), p.srcPort(), null);
-            return;
-        }
-        Conn c = new Conn(p.dstPort(), p.srcPort(), State.GUEST_CONNECTING);
-        c.credit(p);
-        conns.put(c.key(), c);
-        new Bootstrap().group(group).channel(EpollDomainSocketChannel.class)
-                .option(ChannelOption.ALLOW_HALF_CLOSURE, true).option(ChannelOption.AUTO_READ, false)
-                .handler(new Data(c)).connect(new DomainSocketAddress(target.toFile())).addListener(f -> {
-                    synchronized (VsockDevice.this) {
-                        Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
-                        if (conns.get(c.key()) != c) {
-                            ch.close();
-                            return;
-                        }
-                        if (!f.isSuccess()) {
-                            metrics.increment("refused");
-                            rst(c.hostPort, c.guestPort, c);
-                        } else {
-                            c.channel = ch;
-                            c.state = State.ESTABLISHED;
-                            metrics.increment("guest_connections");
-                            control.add(new Control(c.hostPort, c.guestPort, VsockPacket.OP_RESPONSE, 0, c));
-                            setAutoRead(ch, true);
-                        }
-                        pumpRx();
-                    }
-                });
-    }
-
     /**
-     * Pauses or resumes reading a Unix socket. Once its input is shut (the host half-closed), Netty
-     * has taken it out of epoll's read set, and changing that would fail (epoll_ctl: ENOENT).
+     * Takes tx chains until the ring is empty or {@link #MAX_PENDING_REPLIES} replies wait for rx
+     * buffers; then the rest stay in the ring (the guest sees a slow device, never a lost reply)
+     * until {@link #service()} finds room.
      */
-    private static void setAutoRead(Channel ch, boolean on) {
-        if (ch instanceof io.netty.channel.socket.DuplexChannel d && d.isInputShutdown()) {
-            return;
-        }
-        ch.config().setAutoRead(on);
-    }
-
-    /** Sends RST for the pair and forgets the connection, if there is one. */
-    private void rst(int hostPort, int guestPort, Conn c) {
-        control.add(new Control(hostPort, guestPort, VsockPacket.OP_RST, 0, null));
-        metrics.increment("rst_sent");
-        if (c != null) {
-            remove(c);
-        }
-    }
-
-    private void remove(Conn c) {
-        if (conns.get(c.key()) == c) {
-            conns.remove(c.key());
-        }
-        dropPending(c);
-        if (c.channel != null) {
-            c.channel.close();
-        }
-    }
-
-    private static void dropPending(Conn c) {
-        for (ByteBuf b : c.pending) {
-            b.release();
-        }
-        c.pending.clear();
-        c.pendingBytes = 0;
-    }
-
-    // ---------------------------------------------------------------- host to guest
-
-    /** Fills the guest's rx buffers: control packets first, then data round-robin, within credit. */
-    private void pumpRx() {
-        if (context == null) {
-            return;
-        }
-        Virtqueue rx = context.queues().get(RX);
+    private void processTx() {
+        Virtqueue tx = context.queues().get(TX);
         boolean used = false;
+        txHeld = false;
         try {
-            while (rx.pending() > 0) {
-                Control ctl = control.poll();
-                if (ctl != null && ctl.conn() != null && conns.get(ctl.conn().key()) != ctl.conn()) {
-                    continue; // its connection is gone; a RST already went or will go
-                }
-                Conn data = ctl == null ? nextSender() : null;
-                if (ctl == null && data == null) {
+            DescriptorChain chain;
+            while (true) {
+                if (table.repliesFull()) {
+                    txHeld = true;
+                    metrics.increment("tx_held");
                     break;
                 }
-                DescriptorChain chain = rx.pop();
-                if (chain == null) {
+                if ((chain = tx.pop()) == null) {
                     break;
                 }
-                DescriptorChain.Writer out = chain.writer();
-                if (chain.writableBytes() < VsockPacket.HEADER_SIZE) {
-                    metrics.increment("errors"); // a buffer too small for a header: returned empty
-                    rx.addUsed(chain.head(), 0);
-                    used = true;
-                    if (ctl != null) {
-                        control.addFirst(ctl);
-                    }
-                    continue;
-                }
-                long written;
-                if (ctl != null) {
-                    written = send(out, ctl.hostPort(), ctl.guestPort(), ctl.op(), ctl.flags(), ctl.conn(), null, 0);
-                } else if (data.pendingBytes == 0) {
-                    data.shutdownSent = true;
-                    written = send(out, data.hostPort, data.guestPort, VsockPacket.OP_SHUTDOWN, data.shutdownToGuest, data, null, 0);
-                    finishIfBothDone(data);
-                } else {
-                    int room = (int) Math.min(chain.writableBytes() - VsockPacket.HEADER_SIZE, MAX_PAYLOAD);
-                    int n = (int) Math.min(Math.min(data.pendingBytes, data.peerCredit()), room);
-                    written = send(out, data.hostPort, data.guestPort, VsockPacket.OP_RW, 0, data, data.pending, n);
-                    data.txCnt += n;
-                    data.pendingBytes -= n;
-                    metrics.add("rx_bytes", n);
-                    if (data.paused && data.pendingBytes < PENDING_PAUSE / 2) {
-                        data.paused = false;
-                        setAutoRead(data.channel, true);
-                    }
-                }
-                rx.addUsed(chain.head(), written);
-                metrics.increment("rx_packets");
+                txPackets.handle(chain);
+                tx.addUsed(chain.head(), 0);
                 used = true;
             }
         } catch (VirtqueueException e) {
-            context.signals().deviceError("rx queue: " + e.getMessage());
+            context.signals().deviceError("queue " + TX + ": " + e.getMessage());
         }
         if (used) {
-            context.signals().usedBuffers(rx);
-        }
-    }
-
-    /** The next connection with something for the guest that credit allows; asks for credit where it ran out. */
-    private Conn nextSender() {
-        if (conns.isEmpty()) {
-            return null;
-        }
-        List<Conn> all = new ArrayList<>(conns.values());
-        for (int i = 0; i < all.size(); i++) {
-            Conn c = all.get((roundRobin + i) % all.size());
-            if (c.state != State.ESTABLISHED) {
-                continue;
-            }
-            if (c.pendingBytes > 0) {
-                if (c.peerCredit() > 0) {
-                    roundRobin = (roundRobin + i + 1) % all.size();
-                    return c;
-                }
-                if (!c.creditRequested) {
-                    c.creditRequested = true;
-                    control.add(new Control(c.hostPort, c.guestPort, VsockPacket.OP_CREDIT_REQUEST, 0, c));
-                }
-            } else if (c.shutdownToGuest != 0 && !c.shutdownSent) {
-                return c;
-            }
-        }
-        return null;
-    }
-
-    private long send(DescriptorChain.Writer out, int hostPort, int guestPort, int op, int flags, Conn c,
-                      ArrayDeque<ByteBuf> from, int n) {
-        int fwd = c == null ? 0 : c.fwdCnt;
-        if (c != null) {
-            c.lastSentFwdCnt = fwd;
-        }
-        byte[] h = new VsockPacket(HOST_CID, guestCid, hostPort, guestPort, n, VsockPacket.TYPE_STREAM, op, flags,
-                c == null ? 0 : BUF_ALLOC, fwd).encode();
-        out.write(h, 0, h.length);
-        int left = n;
-        while (left > 0) {
-            ByteBuf b = from.peek();
-            ByteBuffer v = out.next(Math.min(left, b.readableBytes()));
-            int k = v.remaining();
-            b.readBytes(v);
-            left -= k;
-            if (!b.isReadable()) {
-                from.poll().release();
-            }
-        }
-        return h.length + (long) n;
-    }
-
-    // ---------------------------------------------------------------- the Unix-socket side
-
-    /** Reads the host's {@code CONNECT <port>} line, then hands the channel to {@link Data}. */
-    final class ConnectLine extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            ByteBuf line = (ByteBuf) msg;
-            String s = line.toString(StandardCharsets.US_ASCII).trim();
-            line.release();
-            long port = -1;
-            if (s.startsWith("CONNECT ")) {
-                try {
-                    port = Long.parseLong(s.substring(8).trim());
-                } catch (NumberFormatException ignored) {
-                    // stays -1
-                }
-            }
-            synchronized (VsockDevice.this) {
-                if (port < 0 || port > 0xffffffffL || context == null) {
-                    metrics.increment("refused");
-                    ctx.close();
-                    return;
-                }
-                int hostPort = allocateHostPort((int) port);
-                Conn c = new Conn(hostPort, (int) port, State.HOST_CONNECTING);
-                c.channel = ctx.channel();
-                conns.put(c.key(), c);
-                ctx.channel().config().setAutoRead(false); // until the guest accepts
-                ctx.pipeline().addLast("data", new Data(c));
-                ctx.pipeline().remove("connect");
-                ctx.pipeline().remove("line"); // bytes already after the line go on to Data
-                control.add(new Control(c.hostPort, c.guestPort, VsockPacket.OP_REQUEST, 0, c));
-                pumpRx();
-            }
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            metrics.increment("refused"); // e.g. a line longer than any CONNECT
-            ctx.close();
-        }
-    }
-
-    private int allocateHostPort(int guestPort) {
-        while (true) {
-            int p = nextHostPort++;
-            if (nextHostPort == 0) {
-                nextHostPort = FIRST_HOST_PORT;
-            }
-            if (!conns.containsKey(key(p, guestPort))) {
-                return p;
-            }
-        }
-    }
-
-    /** Bytes from the Unix socket for one connection, and its half or full close. */
-    final class Data extends ChannelInboundHandlerAdapter {
-        private final Conn c;
-
-        Data(Conn c) {
-            this.c = c;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            ByteBuf b = (ByteBuf) msg;
-            synchronized (VsockDevice.this) {
-                if (conns.get(c.key()) != c || (c.shutdownToGuest & VsockPacket.SHUTDOWN_SEND) != 0) {
-                    b.release();
-                    return;
-                }
-                c.pending.add(b);
-                c.pendingBytes += b.readableBytes();
-                if (c.pendingBytes >= PENDING_PAUSE && !c.paused) {
-                    c.paused = true;
-                    setAutoRead(ctx.channel(), false);
-                }
-                pumpRx();
-            }
-        }
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof ChannelInputShutdownEvent) {
-                hostClosed(VsockPacket.SHUTDOWN_SEND); // no more data will come from the host
-            }
-            ctx.fireUserEventTriggered(evt);
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            hostClosed(VsockPacket.SHUTDOWN_SEND | VsockPacket.SHUTDOWN_RCV);
-        }
-
-        private void hostClosed(int flags) {
-            synchronized (VsockDevice.this) {
-                if (conns.get(c.key()) != c) {
-                    return;
-                }
-                if (c.state != State.ESTABLISHED) {
-                    rst(c.hostPort, c.guestPort, c);
-                } else if ((c.shutdownToGuest | flags) != c.shutdownToGuest) {
-                    c.shutdownToGuest |= flags;
-                    c.shutdownSent = false;
-                }
-                pumpRx();
-            }
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            metrics.increment("errors");
-            ctx.close();
+            context.signals().usedBuffers(tx);
         }
     }
 

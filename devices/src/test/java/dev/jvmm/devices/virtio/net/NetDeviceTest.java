@@ -139,4 +139,25 @@ class NetDeviceTest {
         assertEquals(0, rx.nextUsed().len());
         assertEquals(1, net.metrics().get("rx_dropped"));
     }
+
+    @Test
+    void rxWithNoBufferPublishesAvailEventSoTheRefillNotifies() {
+        NetDevice net = new NetDevice("net0", MAC, new FakeBackend(false));
+        TestBench b = new TestBench(net).start();
+        assertTrue(VirtioFeatures.has(b.negotiated, VirtioFeatures.RING_EVENT_IDX));
+        VirtqueueDriver rx = b.queue(0);
+        rx.add(rx.writable(2048));
+        rx.add(rx.writable(2048));
+        b.kick(0);
+        assertTrue(net.receive(ByteBuffer.wrap(frame(60, 4))));
+        assertTrue(net.receive(ByteBuffer.wrap(frame(60, 5))));
+        // The ring ran dry: the device must ask to be notified once the driver passes index 2.
+        assertFalse(net.receive(ByteBuffer.wrap(frame(60, 6))));
+        assertEquals(2, rx.availEvent());
+        int old = rx.availIndex();
+        rx.add(rx.writable(2048));
+        assertTrue(rx.needsKick(old), "Linux notifies this refill (vring_need_event)");
+        // A driver that refills within what it already announced is not asked to notify again.
+        assertFalse(rx.needsKick(rx.availIndex()));
+    }
 }

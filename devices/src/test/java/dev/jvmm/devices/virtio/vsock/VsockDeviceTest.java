@@ -15,7 +15,6 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,23 +22,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The device between a simulated guest (driver-side queues) and real Unix sockets on the host. */
 class VsockDeviceTest {
-    static final long CID = 3;
+    static final long CID = VsockGuest.CID;
     @TempDir
     Path dir;
     VsockDevice device;
     TestBench bench;
     VirtqueueDriver rx;
     VirtqueueDriver tx;
-
-    record Packet(VsockPacket header, byte[] payload) {}
+    VsockGuest g;
 
     @BeforeEach
     void start() throws IOException {
         device = VsockDevice.open(CID, dir.resolve("v.sock"));
-        bench = new TestBench(device).start();
-        rx = bench.queue(0);
-        tx = bench.queue(1);
-        postRx(16, 4096);
+        g = new VsockGuest(device);
+        bench = g.bench;
+        rx = g.rx;
+        tx = g.tx;
+        g.postRx(16, 4096);
     }
 
     @AfterEach
@@ -47,74 +46,27 @@ class VsockDeviceTest {
         device.close();
     }
 
-    private void postRx(int n, int bytes) {
-        for (int i = 0; i < n; i++) {
-            rx.add(rx.writable(VsockPacket.HEADER_SIZE), rx.writable(bytes)); // as Linux lays them out
-        }
-        bench.kick(0);
-    }
-
-    /** The next packet the device put in the rx queue; waits for the host side's thread. */
-    private Packet nextRx() throws InterruptedException {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            VirtqueueDriver.Used u = rx.nextUsed();
-            if (u != null) {
-                // Buffers were posted in pairs: head descriptor, then the payload one after it.
-                long hdrAddr = bench.memory.read64(rx.descTable() + 16L * u.id());
-                long dataAddr = bench.memory.read64(rx.descTable() + 16L * ((u.id() + 1) % rx.size()));
-                VsockPacket h = VsockPacket.decode(bench.memory.read(hdrAddr, VsockPacket.HEADER_SIZE));
-                assertEquals(VsockPacket.HEADER_SIZE + h.len(), u.len());
-                postRx(1, 4096);
-                return new Packet(h, bench.memory.read(dataAddr, h.len()));
-            }
-            Thread.sleep(2);
-        }
-        throw new AssertionError("no packet for the guest within 5 s");
+    private VsockGuest.Packet nextRx() throws InterruptedException {
+        return g.nextRx();
     }
 
     private void sendTx(int srcPort, int dstPort, int op, int flags, int bufAlloc, int fwdCnt, byte[] payload) {
-        VsockPacket p = new VsockPacket(CID, 2, srcPort, dstPort, payload.length, VsockPacket.TYPE_STREAM, op, flags, bufAlloc,
-                fwdCnt);
-        if (payload.length == 0) {
-            tx.add(tx.readable(p.encode()));
-        } else {
-            tx.add(tx.readable(p.encode()), tx.readable(payload));
-        }
-        bench.kick(1);
+        g.sendTx(srcPort, dstPort, op, flags, bufAlloc, fwdCnt, payload);
     }
 
     private static String readLine(SocketChannel ch) throws IOException {
-        StringBuilder b = new StringBuilder();
-        ByteBuffer one = ByteBuffer.allocate(1);
-        while (true) {
-            one.clear();
-            if (ch.read(one) < 0) {
-                return b.length() == 0 ? null : b.toString();
-            }
-            char c = (char) one.get(0);
-            if (c == '\n') {
-                return b.toString();
-            }
-            b.append(c);
-        }
+        return VsockGuest.readLine(ch);
     }
 
     private static byte[] readN(SocketChannel ch, int n) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(n);
-        while (b.hasRemaining()) {
-            if (ch.read(b) < 0) {
-                break;
-            }
-        }
-        return Arrays.copyOf(b.array(), b.position());
+        return VsockGuest.readN(ch, n);
     }
 
     @Test
     void hostConnectsWithConnectAndTalks() throws Exception {
         try (SocketChannel host = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("v.sock")))) {
             host.write(ByteBuffer.wrap("CONNECT 1234\n".getBytes(StandardCharsets.US_ASCII)));
-            Packet req = nextRx();
+            VsockGuest.Packet req = nextRx();
             assertEquals(VsockPacket.OP_REQUEST, req.header().op());
             assertEquals(2, req.header().srcCid());
             assertEquals(CID, req.header().dstCid());
@@ -125,7 +77,7 @@ class VsockDeviceTest {
             assertEquals("OK " + hostPort, readLine(host));
 
             host.write(ByteBuffer.wrap("hello".getBytes(StandardCharsets.US_ASCII)));
-            Packet rw = nextRx();
+            VsockGuest.Packet rw = nextRx();
             assertEquals(VsockPacket.OP_RW, rw.header().op());
             assertEquals("hello", new String(rw.payload(), StandardCharsets.US_ASCII));
 
@@ -134,7 +86,7 @@ class VsockDeviceTest {
             assertEquals(1, device.connections());
         }
         // EOF on the Unix socket may be a half close: the guest hears "no more data" and reads EOF.
-        Packet shut = nextRx();
+        VsockGuest.Packet shut = nextRx();
         assertEquals(VsockPacket.OP_SHUTDOWN, shut.header().op());
         assertEquals(VsockPacket.SHUTDOWN_SEND, shut.header().flags());
         // The guest closes in turn; jvmm completes the close with RST.
@@ -148,7 +100,7 @@ class VsockDeviceTest {
     void hostHalfCloseStillLetsTheGuestAnswer() throws Exception {
         try (SocketChannel host = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("v.sock")))) {
             host.write(ByteBuffer.wrap("CONNECT 7\n".getBytes(StandardCharsets.US_ASCII)));
-            Packet req = nextRx();
+            VsockGuest.Packet req = nextRx();
             int hostPort = req.header().srcPort();
             sendTx(7, hostPort, VsockPacket.OP_RESPONSE, 0, 1 << 20, 0, new byte[0]);
             assertEquals("OK " + hostPort, readLine(host));
@@ -165,7 +117,7 @@ class VsockDeviceTest {
             writer.start();
             java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
             int fwd = 0;
-            Packet p;
+            VsockGuest.Packet p;
             while ((p = nextRx()).header().op() == VsockPacket.OP_RW) {
                 got.write(p.payload());
                 fwd += p.payload().length;
@@ -189,7 +141,7 @@ class VsockDeviceTest {
     void guestRefusalClosesTheHostSocket() throws Exception {
         try (SocketChannel host = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("v.sock")))) {
             host.write(ByteBuffer.wrap("CONNECT 99\n".getBytes(StandardCharsets.US_ASCII)));
-            Packet req = nextRx();
+            VsockGuest.Packet req = nextRx();
             sendTx(99, req.header().srcPort(), VsockPacket.OP_RST, 0, 0, 0, new byte[0]);
             assertEquals(null, readLine(host), "closed without OK");
         }
@@ -207,7 +159,7 @@ class VsockDeviceTest {
     @Test
     void guestConnectionToAPortWithoutListenerGetsRst() throws Exception {
         sendTx(5000, 77, VsockPacket.OP_REQUEST, 0, 65536, 0, new byte[0]);
-        Packet p = nextRx();
+        VsockGuest.Packet p = nextRx();
         assertEquals(VsockPacket.OP_RST, p.header().op());
         assertEquals(77, p.header().srcPort());
         assertEquals(5000, p.header().dstPort());
@@ -222,7 +174,7 @@ class VsockDeviceTest {
             listener.bind(UnixDomainSocketAddress.of(dir.resolve("v.sock_52")));
             sendTx(6000, 52, VsockPacket.OP_REQUEST, 0, 65536, 0, new byte[0]);
             try (SocketChannel peer = listener.accept()) {
-                Packet resp = nextRx();
+                VsockGuest.Packet resp = nextRx();
                 assertEquals(VsockPacket.OP_RESPONSE, resp.header().op());
                 assertEquals(VsockDevice.BUF_ALLOC, resp.header().bufAlloc());
                 sendTx(6000, 52, VsockPacket.OP_RW, 0, 65536, 0, "ping".getBytes(StandardCharsets.US_ASCII));
@@ -248,7 +200,7 @@ class VsockDeviceTest {
                 new java.util.Random(4).nextBytes(data);
                 peer.write(ByteBuffer.wrap(data));
                 java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
-                Packet p = nextRx();
+                VsockGuest.Packet p = nextRx();
                 while (p.header().op() == VsockPacket.OP_RW) {
                     got.write(p.payload());
                     if (got.size() == 100) {
@@ -257,7 +209,7 @@ class VsockDeviceTest {
                     p = nextRx();
                 }
                 assertEquals(100, got.size(), "no more than the credit");
-                Packet ask = nextRx();
+                VsockGuest.Packet ask = nextRx();
                 assertEquals(VsockPacket.OP_CREDIT_REQUEST, ask.header().op());
                 sendTx(6001, 53, VsockPacket.OP_CREDIT_UPDATE, 0, 100, 100, new byte[0]);
                 while (got.size() < 200) {
