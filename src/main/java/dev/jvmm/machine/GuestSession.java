@@ -28,7 +28,6 @@ final class GuestSession implements AutoCloseable {
     static final int UPDATE_TRIES = 1;
     private static final long AGENT_CID = 3;
 
-    private final MachineConfig config;
     private final ImageSpec image;
     private final Path uds;
     private final PrintStream err;
@@ -44,17 +43,16 @@ final class GuestSession implements AutoCloseable {
     private volatile Integer execStatus;
     private volatile boolean done;
 
-    private GuestSession(MachineConfig config, Path uds, PrintStream err) throws IOException {
-        this.config = config;
-        this.image = config.image();
+    private GuestSession(ImageSpec image, Path uds, PrintStream err) throws IOException {
+        this.image = image;
         this.uds = uds;
         this.err = err;
         this.listener = ReadyListener.open(uds, this::onReady);
     }
 
-    static GuestSession open(MachineConfig config, Path uds, PrintStream err) throws DeviceSetupException {
+    static GuestSession open(ImageSpec image, Path uds, PrintStream err) throws DeviceSetupException {
         try {
-            return new GuestSession(config, uds, err);
+            return new GuestSession(image, uds, err);
         } catch (IOException e) {
             throw new DeviceSetupException("the agent's readiness socket " + uds + "_" + ReadyListener.PORT + ": "
                     + e.getMessage());

@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +55,7 @@ public final class ImageBoot {
         } catch (IOException e) {
             throw new DeviceSetupException("image " + e.getMessage());
         }
-        try (lock; GuestSession session = GuestSession.open(config, devices.vsock().uds(), err)) {
+        try (lock; GuestSession session = GuestSession.open(image, devices.vsock().uds(), err)) {
             timeline.mark("agent readiness socket listening");
             for (int n = 1; n <= image.maxBoots(); n++) {
                 Timeline tl = timeline.forPass(n);

@@ -90,14 +90,7 @@ public final class DiskImage {
         try (FileChannel ch = opener.open(file, StandardOpenOption.READ)) {
             GptRead read = Gpt.readRecovering(ch);
             Gpt gpt = read.gpt();
-            Layout layout;
-            if (gpt.partitions().stream().anyMatch(p -> p.type().equals(Layout.BR_BOOT))) {
-                layout = Layout.BOTTLEROCKET;
-            } else if (gpt.partitions().stream().anyMatch(p -> p.type().equals(Layout.CROS_KERNEL))) {
-                layout = Layout.COS;
-            } else {
-                throw new GptException("no BOOT or KERN partition: not a Bottlerocket- or COS-layout image");
-            }
+            Layout layout = Layout.of(gpt).orElseThrow(() -> new GptException(Layout.NOT_A_LAYOUT));
             List<SlotInfo> slots = new ArrayList<>();
             for (String s : List.of("A", "B")) {
                 slots.add(layout == Layout.BOTTLEROCKET ? SlotReader.bottlerocket(ch, gpt, s) : SlotReader.cos(ch, gpt, s));

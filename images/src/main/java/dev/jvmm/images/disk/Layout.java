@@ -1,6 +1,9 @@
 package dev.jvmm.images.disk;
 
+import dev.jvmm.boot.gpt.Gpt;
 import dev.jvmm.boot.gpt.Guid;
+
+import java.util.Optional;
 
 /**
  * The two disk layouts jvmm builds. Sources: Bottlerocket's partition planner (twoliter
@@ -44,6 +47,20 @@ public enum Layout {
     public String dataMount() {
         return dataMount;
     }
+
+    /** The layout a GPT's partition types say (a Bottlerocket BOOT or a ChromeOS kernel partition), if any. */
+    public static Optional<Layout> of(Gpt gpt) {
+        if (gpt.partitions().stream().anyMatch(p -> p.type().equals(BR_BOOT))) {
+            return Optional.of(BOTTLEROCKET);
+        }
+        if (gpt.partitions().stream().anyMatch(p -> p.type().equals(CROS_KERNEL))) {
+            return Optional.of(COS);
+        }
+        return Optional.empty();
+    }
+
+    /** Why {@link #of} found none, in the words every command uses. */
+    public static final String NOT_A_LAYOUT = "no BOOT or KERN partition: not a Bottlerocket- or COS-layout image";
 
     public static Layout parse(String s) {
         for (Layout l : values()) {

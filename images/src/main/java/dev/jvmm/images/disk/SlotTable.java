@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * {@code $kern_guid} filled in (COS), and the table's devices resolved to partitions. `verify`
  * checks what the kernel will check, so this is the only place a slot's table comes from.
  */
-final class SlotTable {
+public final class SlotTable {
     private static final Pattern TITLE_VERSION = Pattern.compile("jvmm container OS (\\S+)");
     private static final Pattern GRUB_DEVICE = Pattern.compile("hd0,gpt(\\d{1,3})");
     private static final Pattern PARTUUID = Pattern.compile("PARTUUID=([0-9a-fA-F-]{36})(?:/PARTNROFF=(\\d{1,3}))?");
@@ -33,16 +33,34 @@ final class SlotTable {
 
     static Boot fromGrub(String cfg, Gpt gpt, GptPartition boot) throws VerityException {
         try {
-            GrubEntry e = GrubConfig.defaultEntry(cfg, Map.of("root", "hd0,gpt" + boot.number()), d -> partUuid(gpt, d));
-            Matcher v = TITLE_VERSION.matcher(e.title() == null ? "" : e.title());
-            return new Boot(v.find() ? v.group(1) : "unknown", e.bootImageCmdline());
+            GrubEntry e = grubEntry(cfg, gpt, boot);
+            return new Boot(version(e), e.bootImageCmdline());
         } catch (GrubException e) {
             throw new VerityException("grub.cfg: " + e.getMessage());
         }
     }
 
+    /**
+     * grub.cfg's default entry as GRUB runs it from BOOT-x: {@code $root} is that partition
+     * ("hd0,gptN") and {@code probe --part-uuid} answers from the GPT.
+     */
+    public static GrubEntry grubEntry(String cfg, Gpt gpt, GptPartition boot) throws GrubException {
+        return GrubConfig.defaultEntry(cfg, Map.of("root", grubDevice(boot)), d -> partUuid(gpt, d));
+    }
+
+    /** GRUB's name for a partition of the boot disk. */
+    public static String grubDevice(GptPartition p) {
+        return "hd0,gpt" + p.number();
+    }
+
+    /** The OS version in a jvmm image's menu entry title ("jvmm container OS 2.0.0"), or "unknown". */
+    public static String version(GrubEntry e) {
+        Matcher v = TITLE_VERSION.matcher(e.title() == null ? "" : e.title());
+        return v.find() ? v.group(1) : "unknown";
+    }
+
     /** The KERN header's command line as jvmm's firmware hands it to the kernel. */
-    static String kernCmdline(String cmdline, GptPartition kern) {
+    public static String kernCmdline(String cmdline, GptPartition kern) {
         return cmdline.replace("$kern_guid", kern.unique().toString().toLowerCase(Locale.ROOT));
     }
 

@@ -13,13 +13,13 @@ import dev.jvmm.boot.gpt.GptException;
 import dev.jvmm.boot.gpt.GptPartition;
 import dev.jvmm.boot.gpt.GptRead;
 import dev.jvmm.boot.gpt.Guid;
-import dev.jvmm.boot.grub.GrubConfig;
 import dev.jvmm.boot.grub.GrubEntry;
 import dev.jvmm.boot.grub.GrubException;
 import dev.jvmm.boot.x86.KernelImage;
 import dev.jvmm.images.disk.KernHeaderException;
 import dev.jvmm.images.disk.KernelPartition;
 import dev.jvmm.images.disk.Layout;
+import dev.jvmm.images.disk.SlotTable;
 import dev.jvmm.images.firmware.BootChoice.SectorRange;
 
 import java.io.IOException;
@@ -30,11 +30,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * jvmm as the firmware and boot loader of a container-OS disk: one pass reads the GPT, picks
@@ -47,7 +43,6 @@ public final class Firmware {
     /** A kernel larger than this is not a kernel this firmware loads. */
     static final long MAX_KERNEL_BYTES = 256L << 20;
     static final long MAX_GRUB_CFG_BYTES = 64 << 10;
-    static final Pattern BR_TITLE_VERSION = Pattern.compile("jvmm container OS (\\S+)");
 
     private Firmware() {}
 
@@ -75,7 +70,7 @@ public final class Firmware {
         }
         Gpt gpt = read.gpt();
         String gptNote = read.needsRepair() ? "GPT: " + read.description() : null;
-        Layout layout = layoutOf(gpt);
+        Layout layout = Layout.of(gpt).orElseThrow(() -> new FirmwareException(Layout.NOT_A_LAYOUT));
         Guid bootType = layout == Layout.BOTTLEROCKET ? Layout.BR_BOOT : Layout.CROS_KERNEL;
         List<Slot> slots = new ArrayList<>();
         for (GptPartition p : gpt.partitions()) {
@@ -133,16 +128,6 @@ public final class Firmware {
 
     private record Loaded(byte[] kernel, String cmdline, String version) {}
 
-    static Layout layoutOf(Gpt gpt) throws FirmwareException {
-        if (gpt.partitions().stream().anyMatch(p -> p.type().equals(Layout.BR_BOOT))) {
-            return Layout.BOTTLEROCKET;
-        }
-        if (gpt.partitions().stream().anyMatch(p -> p.type().equals(Layout.CROS_KERNEL))) {
-            return Layout.COS;
-        }
-        throw new FirmwareException("no BOOT or KERN partition: not a Bottlerocket- or COS-layout disk");
-    }
-
     /** "BOTTLEROCKET-BOOT-B" and "KERN-B" are slot B; a label without the suffix goes by its number. */
     private static String slotName(GptPartition p) {
         String n = p.name();
@@ -167,8 +152,8 @@ public final class Firmware {
         try {
             Ext4 fs = Ext4.open(ch, boot.offsetBytes(), boot.sizeBytes());
             String cfg = new String(fs.readFile("/grub/grub.cfg", MAX_GRUB_CFG_BYTES), StandardCharsets.UTF_8);
-            String root = "hd0,gpt" + boot.number();
-            GrubEntry entry = GrubConfig.defaultEntry(cfg, Map.of("root", root), device -> partUuid(gpt, device));
+            String root = SlotTable.grubDevice(boot);
+            GrubEntry entry = SlotTable.grubEntry(cfg, gpt, boot);
             if (entry.kernel().device() != null && !entry.kernel().device().equals(root)) {
                 throw new FirmwareException(where + ": grub.cfg loads its kernel from (" + entry.kernel().device()
                         + "), not from its own partition (" + root + ")");
@@ -177,22 +162,12 @@ public final class Firmware {
                 throw new FirmwareException(where + ": grub.cfg names an initrd; this firmware boots the kernel alone");
             }
             byte[] kernel = fs.readFile(entry.kernel().path(), MAX_KERNEL_BYTES);
-            Matcher v = BR_TITLE_VERSION.matcher(entry.title() == null ? "" : entry.title());
-            return new Loaded(kernel, entry.bootImageCmdline(), v.find() ? v.group(1) : "unknown");
+            return new Loaded(kernel, entry.bootImageCmdline(), SlotTable.version(entry));
         } catch (Ext4Exception e) {
             throw new FirmwareException(where + ": " + e.getMessage());
         } catch (GrubException e) {
             throw new FirmwareException(where + ": grub.cfg: " + e.getMessage());
         }
-    }
-
-    /** GRUB's {@code probe --part-uuid} for "hd0,gptN": that partition's unique GUID, lower case. */
-    private static String partUuid(Gpt gpt, String device) {
-        Matcher m = Pattern.compile("hd0,gpt(\\d{1,3})").matcher(device == null ? "" : device);
-        if (!m.matches()) {
-            return "";
-        }
-        return gpt.byNumber(Integer.parseInt(m.group(1))).map(p -> p.unique().toString().toLowerCase(Locale.ROOT)).orElse("");
     }
 
     private static Loaded cos(FileChannel ch, GptPartition kern) throws IOException, FirmwareException {
@@ -216,7 +191,7 @@ public final class Firmware {
                 throw new FirmwareException(kern.name() + ": the disk ends inside the kernel");
             }
         }
-        String cmdline = kp.cmdline().replace("$kern_guid", kern.unique().toString().toLowerCase(Locale.ROOT));
+        String cmdline = SlotTable.kernCmdline(kp.cmdline(), kern);
         return new Loaded(k.array(), cmdline, kp.version());
     }
 }
