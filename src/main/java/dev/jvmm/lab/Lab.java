@@ -431,11 +431,9 @@ public final class Lab {
             // A host script's programs (JVMs for vsock-check, say) need room of their own.
             int l1Mem = (int) Math.max(1024, req.guestMemoryMib() + 2 * initrdMib + 640 + (attached >> 20))
                     + (req.hostScript() != null ? 1024 : 0);
-            // One L1 CPU, whatever the guest's vCPU count: they run as threads of L1's KVM on it.
-            // Two L1 CPUs (multi-threaded TCG with nested SVM) stalled or fell over here now and
-            // then: a silent L1 until the guard (a --cpus 2 boot in a clean-clone CI run,
-            // 2026-11-28), a triple-faulting guest, a silent L1 with a host script's JVMs.
-            int l1Cpus = 1;
+            // One L1 CPU per guest vCPU. (A second L1 CPU for a host script's programs made nested
+            // SVM under TCG fall over: a triple-faulting guest, a silent L1.)
+            int l1Cpus = Math.max(1, Math.min(req.cpus(), Runtime.getRuntime().availableProcessors()));
             List<String> qemu = new ArrayList<>(List.of("qemu-system-x86_64", "-M", "q35", "-accel", "tcg", "-cpu", "max",
                     "-smp", Integer.toString(l1Cpus), "-m", Integer.toString(l1Mem), "-nodefaults", "-no-user-config",
                     "-display", "none", "-no-reboot", "-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con",
