@@ -46,7 +46,15 @@ class BootIT {
         args[4] = initrd.toString();
         args[5] = "--timeline";
         System.arraycopy(extra, 0, args, 6, extra.length);
-        return Jvmm.run(600, args);
+        Jvmm.Result r = Jvmm.run(600, args);
+        if (r.status() == 124 && r.err().contains("the lab did not finish within")) {
+            // The lab's L1 froze whole (not even the inner jvmm's own --timeout fired): seen now
+            // and then with two guest vCPUs under QEMU TCG's nested SVM, with one L1 CPU or two.
+            // That is the emulator, not jvmm; the boot is run once more, visibly.
+            System.err.println("BootIT: the lab froze (" + r.millis() / 1000 + " s); booting once more");
+            r = Jvmm.run(600, args);
+        }
+        return r;
     }
 
     @Test
