@@ -49,7 +49,7 @@ final class JvmmBootRun {
 
     /** jvmm's arguments for one run of {@code spec} (after `jvmm`). */
     static List<String> arguments(BenchSpec spec, Path disk) {
-        List<String> args = new ArrayList<>(List.of("boot", "--lab=never", "--timeline", "--mem",
+        List<String> args = new ArrayList<>(List.of("boot", "--lab=never", "--timeline", "--no-rng", "--mem",
                 Integer.toString(spec.memoryMib()), "--cpus", Integer.toString(spec.cpus()), "--timeout",
                 Integer.toString(spec.timeoutSeconds())));
         if (disk != null) {
@@ -64,7 +64,7 @@ final class JvmmBootRun {
         return args;
     }
 
-    static BootRun run(BenchSpec spec, List<String> jvmmPrefix, Path workDir, int index, boolean warmup)
+    static BootRun run(BenchSpec spec, JvmmChild jvmm, Path workDir, int index, boolean warmup)
             throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory(workDir, "jvmm-run-");
         try {
@@ -76,8 +76,7 @@ final class JvmmBootRun {
                     Files.copy(spec.image(), disk, StandardCopyOption.REPLACE_EXISTING);
                 }
             }
-            List<String> argv = new ArrayList<>(jvmmPrefix);
-            argv.addAll(arguments(spec, disk));
+            List<String> argv = jvmm.command(spec, disk, dir);
             Path console = dir.resolve("console.log");
             Path stderr = dir.resolve("stderr.log");
             ProcessBuilder pb = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
