@@ -103,6 +103,24 @@ public final class BenchJson {
         MAPPER.writeValue(file.toFile(), document(runs, environment, summary));
     }
 
+    /** One run on one line (no indentation): how the lab's inner benchmark hands each run out. */
+    public static String runLine(BootRun run) {
+        try {
+            return MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(RunJson.of(run));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a BootRun that Jackson cannot write: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** A run from {@link #runLine}; IllegalArgumentException naming what is wrong. */
+    public static BootRun parseRun(String line) {
+        try {
+            return MAPPER.readValue(line, RunJson.class).toBootRun();
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not a bench run: " + oneLine(e), e);
+        }
+    }
+
     /** Reads a report back; a file that is not one gives an IOException naming the file and what is wrong. */
     public static Document read(Path file) throws IOException {
         try {

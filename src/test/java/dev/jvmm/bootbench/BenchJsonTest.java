@@ -152,6 +152,16 @@ class BenchJsonTest {
     }
 
     @Test
+    void runLinesReadBackEqual() {
+        for (BootRun r : FakeRuns.threeVmms(6, 1, 11)) {
+            String line = BenchJson.runLine(r);
+            assertFalse(line.contains("\n"), "one line, for a console marker");
+            assertEquals(r, BenchJson.parseRun(line));
+        }
+        assertThrows(IllegalArgumentException.class, () -> BenchJson.parseRun("{\"vmm\": 3"));
+    }
+
+    @Test
     void unreadableReportsSayWhy() throws IOException {
         Path file = tmp.resolve("bad.json");
         Files.writeString(file, "{\"schema\": \"something-else\", \"runs\": []}");
