@@ -40,6 +40,9 @@ final class SelftestCommand implements Callable<Integer> {
             }
             System.out.printf("selftest: %d passed, %d failed%n", checks.size() - failed, failed);
             System.out.println("cpuid intercepted: " + TinyGuests.cpuidIsVirtualized(kvm));
+            Boolean xsetbv = TinyGuests.xsetbvReachesKvm(kvm);
+            System.out.println("xsetbv reaches KVM: " + (xsetbv == null ? "no XSAVE" : xsetbv
+                    + (xsetbv ? "" : " (KVM kept XCR0 at its reset value; jvmm sets the guest's XCR0 itself)")));
             if (showCpuid) {
                 for (var e : kvm.supportedCpuid().entries()) {
                     System.out.printf("cpuid 0x%08x.%d flags %d: eax %08x ebx %08x ecx %08x edx %08x%n", e.function,

@@ -79,6 +79,31 @@ public final class KvmVcpu implements AutoCloseable {
         Syscalls.ioctl(fd, KvmIoctls.KVM_SET_CPUID2, Syscalls.address(b), "KVM_SET_CPUID2");
     }
 
+    /**
+     * Sets XCR0 (KVM_SET_XCRS). Call after {@link #setCpuid}: KVM accepts only components the
+     * vCPU's CPUID leaf 0xD offers.
+     */
+    public void setXcr0(long value) {
+        ByteBuffer b = Syscalls.struct(KvmIoctls.XCRS_SIZE);
+        b.putInt(0, 1);
+        b.putInt(KvmIoctls.XCRS_FIRST_XCR, 0);
+        b.putLong(KvmIoctls.XCRS_FIRST_VALUE, value);
+        Syscalls.ioctl(fd, KvmIoctls.KVM_SET_XCRS, Syscalls.address(b), "KVM_SET_XCRS");
+    }
+
+    /** XCR0 as KVM holds it for this vCPU (KVM_GET_XCRS). */
+    public long getXcr0() {
+        ByteBuffer b = Syscalls.struct(KvmIoctls.XCRS_SIZE);
+        Syscalls.ioctl(fd, KvmIoctls.KVM_GET_XCRS, Syscalls.address(b), "KVM_GET_XCRS");
+        int n = b.getInt(0);
+        for (int i = 0; i < n && i < 16; i++) {
+            if (b.getInt(KvmIoctls.XCRS_FIRST_XCR + i * 16) == 0) {
+                return b.getLong(KvmIoctls.XCRS_FIRST_VALUE + i * 16);
+            }
+        }
+        throw new KvmException("KVM_GET_XCRS returned no XCR0");
+    }
+
     /** Writes MSRs given as (index, value) pairs; fails unless KVM accepts every one. */
     public void setMsrs(long[][] msrs) {
         ByteBuffer b = Syscalls.struct(8 + msrs.length * KvmIoctls.MSR_ENTRY_SIZE);

@@ -13,6 +13,7 @@ import dev.jvmm.vmm.vcpu.RunControl;
 import dev.jvmm.vmm.vcpu.StopReason;
 import dev.jvmm.vmm.vcpu.VcpuThread;
 import dev.jvmm.vmm.x86.X86Vcpu;
+import dev.jvmm.vmm.x86.XsaveCpuid;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -80,6 +81,10 @@ public final class TinyGuests {
     /** eax = 0x40000000; cpuid; out 0x10, ebx (as eax); hlt. */
     public static final byte[] CPUID = bytes(0x66, 0xb8, 0x00, 0x00, 0x00, 0x40, 0x0f, 0xa2, 0x66, 0x89, 0xd8, 0x66,
             0xe7, 0x10, 0xf4);
+
+    /** cr4 |= OSXSAVE; xsetbv with ecx = 0, edx:eax = 3 (XCR0 = x87 | SSE); hlt. */
+    public static final byte[] XSETBV = bytes(0x0f, 0x20, 0xe0, 0x66, 0x0d, 0x00, 0x00, 0x04, 0x00, 0x0f, 0x22, 0xe0,
+            0x66, 0x31, 0xc9, 0x66, 0x31, 0xd2, 0x66, 0xb8, 0x03, 0x00, 0x00, 0x00, 0x0f, 0x01, 0xd1, 0xf4);
 
     /** al = id; out 0x10, al; hlt. */
     static byte[] announce(int id) {
@@ -235,6 +240,27 @@ public final class TinyGuests {
                 return false;
             }
             return rec.snapshot().equals(List.of("0=4d4d564a"));
+        }
+    }
+
+    /**
+     * Whether KVM learns of a guest's XSETBV: true on hardware KVM; false in the lab, where QEMU
+     * 7.2's TCG does not give XSETBV to the nested hypervisor (KVM's XCR0 stays x87 only, which is
+     * why jvmm sets XCR0 itself: XsaveCpuid). Null when the CPU has no XSAVE.
+     */
+    public static Boolean xsetbvReachesKvm(KvmSystem kvm) throws InterruptedException {
+        CpuidEntries cpuid = kvm.supportedCpuid();
+        if (XsaveCpuid.guestXcr0(cpuid) == 0) {
+            return null;
+        }
+        try (TinyVm t = new TinyVm(kvm, 1)) {
+            t.vcpus.get(0).setCpuid(cpuid);
+            t.memory.write(CODE, XSETBV);
+            StopReason stop = t.runToHalt(new int[] {CODE}, 10_000);
+            if (stop != null) {
+                throw new IllegalStateException("the XSETBV guest did not halt: " + stop.detail());
+            }
+            return t.vcpus.get(0).getXcr0() == 3;
         }
     }
 

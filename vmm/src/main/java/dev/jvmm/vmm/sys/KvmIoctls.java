@@ -53,6 +53,8 @@ public final class KvmIoctls {
     public static final long KVM_GET_LAPIC = ior(0x8e, 1024);
     public static final long KVM_SET_LAPIC = iow(0x8f, 1024);
     public static final long KVM_SET_CPUID2 = iow(0x90, 8);
+    public static final long KVM_GET_XCRS = ior(0xa6, 392);
+    public static final long KVM_SET_XCRS = iow(0xa7, 392);
 
     // capabilities
     public static final int KVM_CAP_IRQCHIP = 0;
@@ -62,6 +64,7 @@ public final class KvmIoctls {
     public static final int KVM_CAP_PIT2 = 33;
     public static final int KVM_CAP_IRQFD = 32;
     public static final int KVM_CAP_IOEVENTFD = 36;
+    public static final int KVM_CAP_XCRS = 56;
     public static final int KVM_CAP_MAX_VCPUS = 66;
     public static final int KVM_CAP_IMMEDIATE_EXIT = 136;
 
@@ -102,4 +105,8 @@ public final class KvmIoctls {
     public static final int FPU_SIZE = 416;
     public static final int CPUID_ENTRY_SIZE = 40;
     public static final int MSR_ENTRY_SIZE = 16;
+    /** struct kvm_xcrs: nr_xcrs, flags, then 16 {xcr, reserved, value} and 16 u64 of padding. */
+    public static final int XCRS_SIZE = 392;
+    public static final int XCRS_FIRST_XCR = 8;
+    public static final int XCRS_FIRST_VALUE = 16;
 }

@@ -31,7 +31,8 @@ public final class X86Vcpu {
     /**
      * CPUID for vCPU {@code id} of {@code count}: KVM's supported set with this vCPU's APIC ID,
      * the hypervisor bit (without it Linux finds no kvm-clock and stalls calibrating the TSC),
-     * and KVM's paravirt leaves kept as KVM offers them.
+     * KVM's paravirt leaves kept as KVM offers them, and leaf 0xD limited to the XSAVE components
+     * whose enabling jvmm can predict ({@link XsaveCpuid}).
      */
     public static CpuidEntries cpuidFor(CpuidEntries supported, int id, int count) {
         CpuidEntries c = supported.copy();
@@ -48,11 +49,19 @@ public final class X86Vcpu {
                 default -> { }
             }
         }
+        XsaveCpuid.normalise(c);
         return c;
     }
 
     public static void configure(KvmVcpu vcpu, LongModeEntry entry, CpuidEntries supported, int count) {
-        vcpu.setCpuid(cpuidFor(supported, vcpu.id(), count));
+        CpuidEntries cpuid = cpuidFor(supported, vcpu.id(), count);
+        vcpu.setCpuid(cpuid);
+        long xcr0 = XsaveCpuid.guestXcr0(cpuid);
+        if (xcr0 != 0) {
+            // XCR0 as the guest will set it, so KVM's XSAVE sizes and the XCR0 it loads on entry
+            // are right even where the guest's XSETBV never reaches KVM (the lab: XsaveCpuid).
+            vcpu.setXcr0(xcr0);
+        }
         vcpu.setMsrs(new long[][] {
                 {MSR_IA32_SYSENTER_CS, 0}, {MSR_IA32_SYSENTER_ESP, 0}, {MSR_IA32_SYSENTER_EIP, 0},
                 {MSR_STAR, 0}, {MSR_CSTAR, 0}, {MSR_KERNEL_GS_BASE, 0}, {MSR_SYSCALL_MASK, 0}, {MSR_LSTAR, 0},

@@ -33,6 +33,9 @@ class KvmAbiTest {
               P("KVM_SET_REGS", KVM_SET_REGS); P("KVM_GET_SREGS", KVM_GET_SREGS); P("KVM_SET_SREGS", KVM_SET_SREGS);
               P("KVM_SET_MSRS", KVM_SET_MSRS); P("KVM_GET_FPU", KVM_GET_FPU); P("KVM_SET_FPU", KVM_SET_FPU);
               P("KVM_GET_LAPIC", KVM_GET_LAPIC); P("KVM_SET_LAPIC", KVM_SET_LAPIC); P("KVM_SET_CPUID2", KVM_SET_CPUID2);
+              P("KVM_GET_XCRS", KVM_GET_XCRS); P("KVM_SET_XCRS", KVM_SET_XCRS); P("KVM_CAP_XCRS", KVM_CAP_XCRS);
+              P("XCRS_SIZE", sizeof(struct kvm_xcrs)); P("XCRS_FIRST_XCR", offsetof(struct kvm_xcrs, xcrs[0].xcr));
+              P("XCRS_FIRST_VALUE", offsetof(struct kvm_xcrs, xcrs[0].value));
               P("RUN_IMMEDIATE_EXIT", offsetof(struct kvm_run, immediate_exit));
               P("RUN_EXIT_REASON", offsetof(struct kvm_run, exit_reason));
               P("RUN_IO_DIRECTION", offsetof(struct kvm_run, io.direction));
