@@ -93,9 +93,9 @@ final class BootCommand implements Callable<Integer> {
             description = "a virtio-rng device fed from the host's SecureRandom (default: on; --no-rng drops it)")
     boolean rng;
 
-    @Option(names = "--virtio-discovery", paramLabel = "HOW", defaultValue = "both",
-            description = "how the guest finds virtio devices: both (kernel command line and ACPI DSDT), acpi, cmdline"
-                    + " (default ${DEFAULT-VALUE})")
+    @Option(names = "--virtio-discovery", paramLabel = "HOW", defaultValue = "auto",
+            description = "how the guest finds virtio devices: auto (the ACPI DSDT, or the kernel command line if it"
+                    + " says acpi=off), both, acpi, cmdline (default ${DEFAULT-VALUE})")
     DeviceSpecs.Discovery discovery;
 
     @Option(names = "--metrics", paramLabel = "FILE", description = "write every device's counters as JSON to FILE when the VM stops")

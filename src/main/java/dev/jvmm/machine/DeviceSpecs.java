@@ -159,24 +159,26 @@ public final class DeviceSpecs {
     }
 
     /**
-     * How the guest learns of its virtio-mmio devices. With both, a kernel that has ACPI probes
-     * the DSDT's devices first and logs "probe of virtio-mmio.N failed with error -16" for the
-     * command-line twins; harmless, and what keeps kernels built without either way working.
+     * How the guest learns of its virtio-mmio devices: {@code auto} (the default) describes each
+     * device once, in the DSDT unless the kernel command line turns ACPI off ({@link
+     * VirtioDiscovery}); {@code both} also puts the {@code virtio_mmio.device=} words on the command
+     * line (a kernel with ACPI then probes the DSDT's devices and logs "probe of virtio-mmio.N
+     * failed with error -16" for their twins); {@code acpi} and {@code cmdline} one way each.
      */
-    public enum Discovery { both, acpi, cmdline }
+    public enum Discovery { auto, both, acpi, cmdline }
 
     /** Every device a machine has beyond the fixed platform ones. */
     public record Devices(List<Drive> drives, List<Net> nets, Vsock vsock, boolean rng, Discovery discovery) {
-        public static final Devices DEFAULT = new Devices(List.of(), List.of(), null, true, Discovery.both);
+        public static final Devices DEFAULT = new Devices(List.of(), List.of(), null, true, Discovery.auto);
 
         public Devices {
             drives = List.copyOf(drives);
             nets = List.copyOf(nets);
-            discovery = discovery == null ? Discovery.both : discovery;
+            discovery = discovery == null ? Discovery.auto : discovery;
         }
 
         public Devices(List<Drive> drives, List<Net> nets, Vsock vsock, boolean rng) {
-            this(drives, nets, vsock, rng, Discovery.both);
+            this(drives, nets, vsock, rng, Discovery.auto);
         }
 
         public int count() {

@@ -99,7 +99,7 @@ public final class MachineConfigFile {
         }
         String vsock = p.getProperty("vsock");
         return new DeviceSpecs.Devices(drives, nets, vsock == null ? null : DeviceSpecs.Vsock.parse(vsock),
-                !"false".equals(p.getProperty("rng")), DeviceSpecs.Discovery.valueOf(p.getProperty("virtioDiscovery", "both")));
+                !"false".equals(p.getProperty("rng")), DeviceSpecs.Discovery.valueOf(p.getProperty("virtioDiscovery", "auto")));
     }
 
     private static String required(Properties p, String key) throws IOException {

@@ -21,8 +21,9 @@ import java.util.function.IntFunction;
 
 /**
  * Creates the virtio devices a config asks for, each on its own virtio-mmio window from
- * 0xC000_1000 up with its own interrupt, and describes them to the guest both ways: the
- * {@code virtio_mmio.device=} command line (as Firecracker does) and LNRO0005 devices in the DSDT.
+ * 0xC000_1000 up with its own interrupt, and gives both descriptions of them: the
+ * {@code virtio_mmio.device=} command line (as Firecracker does) and LNRO0005 devices for the DSDT
+ * ({@link VirtioDiscovery} chooses which the guest gets).
  */
 public final class VirtioSetup implements AutoCloseable {
     /** One device as placed: where its registers are and which interrupt it raises. */

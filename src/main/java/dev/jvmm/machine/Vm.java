@@ -5,6 +5,7 @@ import dev.jvmm.boot.acpi.AcpiTables;
 import dev.jvmm.boot.x86.X86Layout;
 import dev.jvmm.boot.x86.X86Loader;
 import dev.jvmm.devices.i8042.I8042;
+import dev.jvmm.devices.pci.PciHostBridge;
 import dev.jvmm.devices.platform.PlatformPage;
 import dev.jvmm.devices.power.AcpiPowerDevice;
 import dev.jvmm.devices.serial.Serial16550;
@@ -131,12 +132,10 @@ public final class Vm implements AutoCloseable {
 
         // virtio interrupts are edges (the DSDT says so): irqfd, one eventfd write each.
         virtio = own(VirtioSetup.create(config.devices(), memory, vm::irqfdLine, err));
-        DeviceSpecs.Discovery discovery = config.devices().discovery();
+        VirtioDiscovery discovery = VirtioDiscovery.of(config.devices().discovery(), payload.cmdline(), virtio);
         long rsdp = AcpiTables.write(memory, new AcpiTables.Config(config.cpus(), X86Layout.IOAPIC_ADDRESS,
-                X86Layout.LAPIC_ADDRESS, discovery == DeviceSpecs.Discovery.cmdline ? List.of() : virtio.acpiDevices()),
-                X86Layout.ACPI_START, X86Layout.ACPI_END);
-        String devicesCmdline = discovery == DeviceSpecs.Discovery.acpi ? "" : virtio.cmdline();
-        String cmdline = devicesCmdline.isEmpty() ? payload.cmdline() : payload.cmdline() + " " + devicesCmdline;
+                X86Layout.LAPIC_ADDRESS, discovery.dsdtDevices()), X86Layout.ACPI_START, X86Layout.ACPI_END);
+        String cmdline = discovery.appendTo(payload.cmdline());
         X86Loader.Loaded loaded = X86Loader.load(memory, payload.kernel(), payload.initrd(), cmdline, rsdp);
         timeline.mark("kernel loaded (" + loaded.format() + ")");
 
@@ -153,6 +152,7 @@ public final class Vm implements AutoCloseable {
         Serial16550 serial = new Serial16550(vm.interruptLine(SERIAL_IRQ), console);
         pio.insert(serial, SERIAL_PORT, 8);
         pio.insert(new I8042(() -> control.stop(StopReason.of(StopReason.Kind.RESET, "i8042 reset"))), I8042_PORT, 5);
+        pio.insert(new PciHostBridge(), PciHostBridge.PORT, PciHostBridge.SIZE);
         pio.insert(new AcpiPowerDevice(AcpiTables.S5_SLEEP_TYPE, AcpiTables.RESET_VALUE,
                 () -> control.stop(StopReason.of(StopReason.Kind.POWER_OFF, "ACPI S5 (poweroff)")),
                 () -> control.stop(StopReason.of(StopReason.Kind.RESET, "ACPI reset"))), AcpiTables.POWER_PORT, 1);

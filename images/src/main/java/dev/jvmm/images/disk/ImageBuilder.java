@@ -65,7 +65,11 @@ public final class ImageBuilder {
     /** A partition being planned: its label, type, content file (or null) and size. */
     private record Planned(int number, String name, Guid type, Path content, long bytes, long attributes) {}
 
-    /** The Bottlerocket kernel command line; GRUB (or jvmm as firmware) fills in $boot_uuid. */
+    /**
+     * The Bottlerocket kernel command line; GRUB (or jvmm as firmware) fills in $boot_uuid.
+     * Bottlerocket's own line also has raid=noautodetect, which only a kernel with MD RAID
+     * autodetection knows: jvmm's kernel has none and would log it as an unknown parameter.
+     */
     static String bottlerocketGrubCfg(String version, VerityTree.Params v) {
         long sectors = v.dataBlocks() * 8;
         String table = "root,,,ro,0 " + sectors + " verity 1 PARTUUID=$boot_uuid/PARTNROFF=1 PARTUUID=$boot_uuid/PARTNROFF=2 "
@@ -78,7 +82,7 @@ public final class ImageBuilder {
                 probe --set boot_uuid --part-uuid $root
                 set dm_verity_root="%2$s"
                 menuentry "jvmm container OS %1$s" {
-                   linux ($root)/vmlinuz console=ttyS0 root=/dev/dm-0 rootwait ro raid=noautodetect rootfstype=erofs init=/sbin/init panic=10 dm-mod.create="$dm_verity_root"
+                   linux ($root)/vmlinuz console=ttyS0 root=/dev/dm-0 rootwait ro rootfstype=erofs init=/sbin/init panic=10 dm-mod.create="$dm_verity_root"
                 }
                 """.formatted(version, table);
     }
