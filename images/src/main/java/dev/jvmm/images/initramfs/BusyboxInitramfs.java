@@ -53,6 +53,10 @@ public final class BusyboxInitramfs {
         }
         fs.charDevice("dev/console", 5, 1);
         fs.charDevice("dev/null", 1, 3);
+        // The kernel log, writable by the init's first (builtin) echo before any mount: a line
+        // written at a level the console shows marks "init started" with the kernel's timestamp
+        // even under quiet or loglevel=, which hide the kernel's own "Run /init" (KERN_INFO).
+        fs.charDevice("dev/kmsg", 1, 11);
         fs.fileFrom("bin/busybox", BUSYBOX, 0755);
         fs.symlink("bin/sh", "busybox");
         fs.file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", 0644);
@@ -64,7 +68,7 @@ public final class BusyboxInitramfs {
     /** Builds (or reuses) the gzip'd initramfs for {@code init} in the cache; returns its path. */
     public static Path buildCached(String init) throws IOException, InterruptedException {
         HostTools.ensure("the guest initramfs", NEEDS);
-        String key = Hashing.key(Files.size(BUSYBOX), Files.getLastModifiedTime(BUSYBOX).toMillis(), init, "v1");
+        String key = Hashing.key(Files.size(BUSYBOX), Files.getLastModifiedTime(BUSYBOX).toMillis(), init, "v2");
         Path out = Cache.dir("initramfs").resolve("busybox-" + key + ".cpio.gz");
         if (Files.isRegularFile(out)) {
             return out;
