@@ -13,10 +13,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -131,6 +133,11 @@ class VirtioIT {
         assertTrue(r2.out().contains("HWRNG 64 virtio_rng"), r2.out());
         assertTrue(devices.path("rng").path("bytes").asLong() >= 64, devices.toString());
         assertTrue(r2.out().contains("random: crng init done"), r2.out());
+        // Three devices, the default discovery: each found once, and the rest of the log clean too.
+        for (String bad : List.of("probe of virtio-mmio", "XSAVE consistency problem", "WARNING:", "Call Trace", "PCI: Fatal")) {
+            assertFalse(r2.out().contains(bad), "'" + bad + "' in the boot log:\n" + r2.out());
+        }
+        assertTrue(r2.out().contains("x86/fpu: Enabled xstate features"), "the guest uses XSAVE: " + r2.out());
     }
 
     @Test
