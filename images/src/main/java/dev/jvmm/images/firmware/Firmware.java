@@ -43,6 +43,8 @@ public final class Firmware {
     /** A kernel larger than this is not a kernel this firmware loads. */
     static final long MAX_KERNEL_BYTES = 256L << 20;
     static final long MAX_GRUB_CFG_BYTES = 64 << 10;
+    /** What the firmware adds about jvmm's machine after the image's own command line and jvmm.slot. */
+    public static final String PLATFORM_WORDS = "i8042.noaux";
 
     private Firmware() {}
 
@@ -121,7 +123,10 @@ public final class Firmware {
                 throw new FirmwareException("GPT: " + e.getMessage());
             }
         }
-        String cmdline = loaded.cmdline() + " jvmm.slot=" + chosen.name();
+        // i8042.noaux: jvmm's PS/2 controller has no AUX (mouse) port and its DSDT lists none, which
+        // Linux otherwise warns about ("PNP: PS/2 appears to have AUX port disabled"); a kernel boot's
+        // default command line says the same.
+        String cmdline = loaded.cmdline() + " jvmm.slot=" + chosen.name() + " " + PLATFORM_WORDS;
         return new BootChoice(layout, chosen.name(), loaded.version(), chosen.attrs(), afterBits, loaded.kernel(), cmdline,
                 ranges, gptNote);
     }
