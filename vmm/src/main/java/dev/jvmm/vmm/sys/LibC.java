@@ -41,4 +41,10 @@ final class LibC {
     static native long pthread_self();
 
     static native int pthread_kill(long thread, int sig);
+
+    static native int epoll_create1(int flags);
+
+    static native int epoll_ctl(int epfd, int op, int fd, long event);
+
+    static native int epoll_wait(int epfd, long events, int maxevents, int timeout);
 }
