@@ -43,7 +43,7 @@ public final class NetDevice extends QueueDevice {
     private final NetBackend backend;
     private final ByteBuffer txBuffer = ByteBuffer.allocateDirect(MAX_FRAME);
     private volatile boolean linkUp = true;
-    /** The rx path failed (NEEDS_RESET): frames are dropped until the driver resets the device. */
+    /** The rx path failed (NEEDS_RESET if a driver ran): frames are dropped until a reset or DRIVER_OK. */
     private boolean rxFailed;
 
     public NetDevice(String name, byte[] mac, NetBackend backend) {
