@@ -3,6 +3,7 @@ package dev.jvmm.machine;
 import dev.jvmm.boot.acpi.AcpiTables;
 import dev.jvmm.boot.x86.X86Layout;
 import dev.jvmm.devices.virtio.MmioTransport;
+import dev.jvmm.devices.virtio.QueueNotifier;
 import dev.jvmm.devices.virtio.VirtioDevice;
 import dev.jvmm.devices.virtio.blk.BlockDevice;
 import dev.jvmm.devices.virtio.blk.BlockFile;
@@ -10,6 +11,7 @@ import dev.jvmm.devices.virtio.rng.RngDevice;
 import dev.jvmm.devices.virtio.rng.Urandom;
 import dev.jvmm.vmm.bus.Bus;
 import dev.jvmm.vmm.irq.InterruptLine;
+import dev.jvmm.vmm.kvm.KvmVm;
 import dev.jvmm.vmm.memory.GuestMemory;
 
 import java.io.IOException;
@@ -17,6 +19,7 @@ import java.io.PrintStream;
 import java.nio.file.AccessDeniedException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.IntFunction;
 
 /**
@@ -90,6 +93,20 @@ public final class VirtioSetup implements AutoCloseable {
 
     public List<Placed> placed() {
         return placed;
+    }
+
+    /** A notifier over an ioeventfd that {@code vm} registers for each queue of each device. */
+    public QueueNotifier notifier(KvmVm vm, Consumer<Throwable> fatal) {
+        List<QueueNotifier.Target> targets = new ArrayList<>();
+        for (Placed p : placed) {
+            MmioTransport t = p.transport();
+            for (int q = 0; q < t.device().queueCount(); q++) {
+                int queue = q;
+                targets.add(new QueueNotifier.Target(vm.ioeventfd(p.base() + MmioTransport.notifyOffset(), q),
+                        t.device().name() + " queue " + q, () -> t.notifyQueue(queue)));
+            }
+        }
+        return new QueueNotifier(targets, fatal);
     }
 
     public void insertInto(Bus mmio) {

@@ -9,6 +9,7 @@ import dev.jvmm.devices.pci.PciHostBridge;
 import dev.jvmm.devices.platform.PlatformPage;
 import dev.jvmm.devices.power.AcpiPowerDevice;
 import dev.jvmm.devices.serial.Serial16550;
+import dev.jvmm.devices.virtio.QueueNotifier;
 import dev.jvmm.vmm.bus.Bus;
 import dev.jvmm.vmm.kvm.CpuidEntries;
 import dev.jvmm.vmm.kvm.KvmSystem;
@@ -170,7 +171,7 @@ public final class Vm implements AutoCloseable {
         }), X86Layout.PLATFORM_PAGE, PlatformPage.SIZE);
         virtio.insertInto(mmio);
         if (kvm.checkExtension(KvmIoctls.KVM_CAP_IOEVENTFD) > 0) {
-            notifier = QueueNotifier.forDevices(vm, virtio, this::failed);
+            notifier = virtio.notifier(vm, this::failed);
         }
         CpuidEntries cpuid = kvm.supportedCpuid();
         for (int i = 0; i < config.cpus(); i++) {

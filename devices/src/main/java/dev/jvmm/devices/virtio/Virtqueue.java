@@ -181,7 +181,9 @@ public final class Virtqueue {
     /**
      * The next chain the driver made available, or null when there is none. With EVENT_IDX the
      * device tells the driver where to notify next before it decides the ring is empty, and then
-     * looks once more, so a buffer added meanwhile is never missed.
+     * looks once more ({@link #armAvailEvent}), so a buffer added meanwhile is never missed.
+     * While the device finds buffers, avail_event stays where it was and the driver need not
+     * notify (vhost's way): a device only waits after a pop that came back empty.
      */
     public synchronized DescriptorChain pop() throws VirtqueueException {
         if (!live()) {
@@ -190,15 +192,10 @@ public final class Virtqueue {
         try {
             int availIdx = availIndex();
             if (availIdx == nextAvail) {
-                if (!eventIdx) {
+                if (!eventIdx || !armAvailEvent()) {
                     return null;
                 }
-                memory.write16(usedRing + 4 + 8L * size, nextAvail); // avail_event
-                VarHandle.fullFence();
                 availIdx = availIndex();
-                if (availIdx == nextAvail) {
-                    return null;
-                }
             }
             if (((availIdx - nextAvail) & 0xffff) > size) {
                 throw new VirtqueueException("avail index " + availIdx + " is more than the queue size ahead of " + nextAvail);
@@ -211,6 +208,20 @@ public final class Virtqueue {
             broken = true;
             throw e;
         }
+    }
+
+    /**
+     * With EVENT_IDX, the device is about to wait for buffers: publishes avail_event = the next
+     * index it will take, so the driver's next add notifies (vring_need_event), then looks at the
+     * avail index again after a full fence. True when buffers came meanwhile: the driver may have
+     * read the old avail_event and not notified, so the device must take them now rather than
+     * wait (Linux's vhost_enable_notify). The driver writes its index, fences, then reads
+     * avail_event: one side always sees the other's write.
+     */
+    synchronized boolean armAvailEvent() {
+        memory.write16(usedRing + 4 + 8L * size, nextAvail); // avail_event
+        VarHandle.fullFence();
+        return availIndex() != nextAvail;
     }
 
     private int availIndex() {

@@ -17,6 +17,7 @@ public final class Errno {
     public static final int ENOMEM = 12;
     public static final int ENOTTY = 25;
     public static final int EOPNOTSUPP = 95;
+    public static final int EBADF = 9;
 
     private Errno() {}
 
@@ -37,6 +38,7 @@ public final class Errno {
             case ENOMEM -> "ENOMEM (out of memory)";
             case ENOTTY -> "ENOTTY (inappropriate ioctl)";
             case EOPNOTSUPP -> "EOPNOTSUPP (not supported)";
+            case EBADF -> "EBADF (bad file descriptor)";
             default -> "errno " + errno;
         };
         return name;

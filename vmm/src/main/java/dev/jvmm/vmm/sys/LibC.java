@@ -62,4 +62,10 @@ final class LibC {
     static native int tcsetattr(int fd, int optionalActions, long termios);
 
     static native void cfmakeraw(long termios);
+
+    static native int epoll_create1(int flags);
+
+    static native int epoll_ctl(int epfd, int op, int fd, long event);
+
+    static native int epoll_wait(int epfd, long events, int maxevents, int timeout);
 }

@@ -88,9 +88,14 @@ public final class Tap implements AutoCloseable {
         return Syscalls.ioctlNoThrow(fd, TUNSETOFFLOAD, flags) >= 0;
     }
 
-    /** Waits up to {@code timeoutMs} for a frame. */
-    public boolean waitReadable(int timeoutMs) {
-        return Syscalls.pollIn(fd, timeoutMs);
+    /** Has {@code epoll} report this TAP's frames (IN, and ERR once the interface is gone) under {@code token}. */
+    public void watch(Epoll epoll, long token) {
+        epoll.add(fd, Epoll.IN, token);
+    }
+
+    /** Stops {@code epoll} reporting this TAP. */
+    public void unwatch(Epoll epoll) {
+        epoll.remove(fd);
     }
 
     /** Reads one frame (header included) into the start of {@code direct}; returns its length, or -errno. */

@@ -1,39 +1,46 @@
 package dev.jvmm.devices.virtio.net;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.function.BooleanSupplier;
 
 /**
  * The thread that moves frames from a backend (a TAP) into a {@link NetDevice}. It is its own
  * class so that what happens when something throws is one piece of code, tested without a TAP:
  * a failure never ends the thread; it puts the device in NEEDS_RESET, and rx works again once
  * the driver resets the device.
+ *
+ * <p>Every wait is for an event, none has a timeout: the backend's next frame (its fd in epoll),
+ * then, while the guest has no rx buffer, the guest's refill notify (the device publishes
+ * avail_event before it waits, so a driver that follows the spec notifies); after a failure, the
+ * driver's reset. {@link #stop} wakes whichever wait is in progress.
  */
 final class FrameReader {
-    /** Reads one frame, virtio-net header first, into {@code into} from position 0; its length, or 0 or less if none came. */
-    @FunctionalInterface
+    /** Where frames come from. */
     interface Source {
-        long read(ByteBuffer into, int timeoutMs);
-    }
+        /**
+         * Waits for the next frame and reads it, virtio-net header first, into {@code into} from
+         * position 0; returns its length, or 0 or less if none came (woken by {@link #wake},
+         * EAGAIN, EINTR, a read that failed and lost its frame).
+         */
+        long read(ByteBuffer into) throws IOException;
 
-    /** How long reading waits for the backend before it looks whether it should stop. */
-    static final int READ_WAIT_MS = 100;
-    /**
-     * A safety net only: the device publishes avail_event when it finds rx empty, so the
-     * driver's refill notifies and wakes the reader at once. This bounds the stall a guest that
-     * refills without notifying would cause, and how long a failed device is waited for.
-     */
-    static final long REFILL_WAIT_MS = 1000;
+        /** Makes a {@link #read} that waits, or the next one, return at once. */
+        void wake();
+    }
 
     private final Source source;
     private final NetDevice device;
     private final ByteBuffer buffer = ByteBuffer.allocateDirect(NetDevice.MAX_FRAME).order(ByteOrder.LITTLE_ENDIAN);
-    private volatile boolean running = true;
+    private final BooleanSupplier running;
+    private volatile boolean stopping;
     private Thread thread;
 
     FrameReader(Source source, NetDevice device) {
         this.source = source;
         this.device = device;
+        this.running = () -> !stopping;
     }
 
     void start(String name) {
@@ -46,8 +53,10 @@ final class FrameReader {
         return thread != null && thread.isAlive();
     }
 
-    void stop() {
-        running = false;
+    /** Stops the thread, waking it wherever it waits; true once it has ended. */
+    boolean stop() {
+        stopping = true;
+        source.wake();
         device.wakeReceivers();
         if (thread != null) {
             try {
@@ -56,27 +65,27 @@ final class FrameReader {
                 Thread.currentThread().interrupt();
             }
         }
+        return !isAlive();
     }
 
     private void loop() {
-        while (running) {
+        while (!stopping) {
             try {
                 buffer.clear();
-                long n = source.read(buffer, READ_WAIT_MS);
+                long n = source.read(buffer);
                 if (n <= 0) {
-                    continue; // nothing yet, EAGAIN, EINTR; a TAP whose link went down reads EIO: keep polling
+                    continue; // woken (stop looks at the loop's condition), or nothing after all
                 }
                 buffer.limit((int) n);
-                while (running && !device.receiveOrWait(buffer, REFILL_WAIT_MS)) {
-                    // waits for the guest's rx buffers; the frame stays, the backend is not read
-                }
+                // Waits for the guest's rx buffers: the frame stays, the backend is not read.
+                device.receiveOrWait(buffer, running);
             } catch (InterruptedException e) {
                 return;
             } catch (Throwable t) {
                 // Errors too: a dead reader under a live VM would be a silent, permanent rx outage.
                 device.rxFailed(t);
                 try {
-                    device.awaitRecovery(REFILL_WAIT_MS); // no busy loop if the backend keeps throwing
+                    device.awaitRecovery(running); // until the driver resets (or starts) the device
                 } catch (InterruptedException e) {
                     return;
                 }

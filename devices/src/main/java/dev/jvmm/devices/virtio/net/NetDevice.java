@@ -11,6 +11,7 @@ import dev.jvmm.vmm.sys.Tap;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.function.BooleanSupplier;
 
 /**
  * virtio-net (virtio 1.2, 5.1) with one rx and one tx queue. Frames keep their 12-byte
@@ -42,7 +43,7 @@ public final class NetDevice extends QueueDevice {
     private final NetBackend backend;
     private final ByteBuffer txBuffer = ByteBuffer.allocateDirect(MAX_FRAME);
     private volatile boolean linkUp = true;
-    /** The rx path failed (NEEDS_RESET): frames are dropped until the driver resets the device. */
+    /** The rx path failed (NEEDS_RESET if a driver ran): frames are dropped until a reset or DRIVER_OK. */
     private boolean rxFailed;
 
     public NetDevice(String name, byte[] mac, NetBackend backend) {
@@ -125,6 +126,7 @@ public final class NetDevice extends QueueDevice {
             }
         }
         backend.setGuestOffloads(tun); // so the host sends only what the guest can take
+        rxFailed = false; // a failure before this had no driver to tell: rx tries afresh
         notifyAll();
     }
 
@@ -133,8 +135,6 @@ public final class NetDevice extends QueueDevice {
         rxFailed = false;
         notifyAll(); // a receiver waiting for buffers drops its frame now
     }
-
-
 
     @Override
     public synchronized void queueNotify(int index) {
@@ -224,16 +224,20 @@ public final class NetDevice extends QueueDevice {
     }
 
     /**
-     * {@link #receive}, and if the guest has no buffer, waits (at most {@code millis}) for its
-     * rx notify. Checking and waiting under one hold of the monitor means a notify that comes
-     * between them cannot be missed.
+     * {@link #receive}, and while the guest has no buffer, waits for what can change that: its rx
+     * notify, DRIVER_OK, a reset (the frame is then dropped), or a stop ({@code keepWaiting}
+     * false, then {@link #wakeReceivers}). Returns whether the frame was taken; false only when
+     * told to stop. Checking and waiting under one hold of the monitor means none of these can
+     * be missed, so the wait has no timeout.
      */
-    public synchronized boolean receiveOrWait(ByteBuffer frame, long millis) throws InterruptedException {
-        if (receive(frame)) {
-            return true;
+    public synchronized boolean receiveOrWait(ByteBuffer frame, BooleanSupplier keepWaiting) throws InterruptedException {
+        while (!receive(frame)) {
+            if (!keepWaiting.getAsBoolean()) {
+                return false;
+            }
+            wait();
         }
-        wait(millis);
-        return false;
+        return true;
     }
 
     /** Wakes a receiver waiting for buffers (the backend is closing). */
@@ -249,19 +253,23 @@ public final class NetDevice extends QueueDevice {
         DeviceContext c;
         synchronized (this) {
             metrics.increment("rx_errors");
+            boolean first = !rxFailed;
+            rxFailed = true; // with no driver running too: the reader then waits for DRIVER_OK
             c = context;
-            if (c == null || rxFailed) {
+            if (c == null || !first) {
                 return;
             }
-            rxFailed = true;
         }
         c.signals().deviceError("rx: " + t);
     }
 
-    /** Waits (at most {@code millis}) while the rx path is failed, for the driver's reset. */
-    public synchronized void awaitRecovery(long millis) throws InterruptedException {
-        if (rxFailed) {
-            wait(millis);
+    /**
+     * Waits while the rx path is failed: until the driver resets the device, or starts it if
+     * none was running, or {@code keepWaiting} turns false (then {@link #wakeReceivers}).
+     */
+    public synchronized void awaitRecovery(BooleanSupplier keepWaiting) throws InterruptedException {
+        while (rxFailed && keepWaiting.getAsBoolean()) {
+            wait();
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.jvmm.devices.virtio.net;
 
+import dev.jvmm.vmm.sys.Epoll;
 import dev.jvmm.vmm.sys.Tap;
 
 import java.io.IOException;
@@ -7,12 +8,15 @@ import java.nio.ByteBuffer;
 
 /**
  * A TAP as a virtio-net backend: frames from the guest are written to it one write each; a
- * {@link FrameReader} thread polls it and hands frames to the device, holding a frame (and so
- * stopping reading) while the guest has no rx buffer.
+ * {@link FrameReader} thread waits for it in epoll (no timeout: closing wakes it) and hands
+ * frames to the device, holding a frame (and so stopping reading) while the guest has no rx
+ * buffer. A TAP deleted under the VM is one rx failure (NEEDS_RESET, named in the log), after
+ * which the reader leaves it alone.
  */
 public final class TapBackend implements NetBackend {
     private final Tap tap;
     private final boolean offload;
+    private Epoll epoll;
     private FrameReader reader;
 
     public TapBackend(Tap tap) {
@@ -49,14 +53,46 @@ public final class TapBackend implements NetBackend {
 
     @Override
     public void start(NetDevice device) {
-        reader = new FrameReader((into, timeoutMs) -> tap.waitReadable(timeoutMs) ? tap.read(into) : 0, device);
+        epoll = new Epoll(2);
+        tap.watch(epoll, 0);
+        reader = new FrameReader(new TapSource(epoll), device);
         reader.start("tap-" + tap.name());
+    }
+
+    /** The TAP's frames, as its fd becomes readable. Used by the reader thread only. */
+    private final class TapSource implements FrameReader.Source {
+        private final Epoll epoll;
+        private boolean gone;
+
+        TapSource(Epoll epoll) {
+            this.epoll = epoll;
+        }
+
+        @Override
+        public long read(ByteBuffer into) throws IOException {
+            if (epoll.await(-1) == 0) {
+                return 0; // woken
+            }
+            if ((epoll.events(0) & (Epoll.ERR | Epoll.HUP)) != 0 && !gone) {
+                // Level-triggered and permanent (the interface was deleted): stop watching, or this spins.
+                gone = true;
+                tap.unwatch(epoll);
+                throw new IOException("TAP " + tap.name() + " is gone (deleted on the host?); no more frames come from it");
+            }
+            return tap.read(into);
+        }
+
+        @Override
+        public void wake() {
+            epoll.wake();
+        }
     }
 
     @Override
     public void close() {
-        if (reader != null) {
-            reader.stop();
+        boolean stopped = reader == null || reader.stop();
+        if (epoll != null && stopped) {
+            epoll.close(); // else the reader still waits in it; the process is ending anyway
         }
         tap.close();
     }

@@ -8,7 +8,6 @@ import org.junit.jupiter.api.Test;
 import java.nio.ByteBuffer;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,18 +19,19 @@ class NetRxFailureTest {
 
     /** A backend source fed by the test; an entry that is a Throwable is thrown instead of read. */
     static final class ScriptedSource implements FrameReader.Source {
+        private static final Object WAKE = new Object();
         final BlockingQueue<Object> script = new LinkedBlockingQueue<>();
 
         @Override
-        public long read(ByteBuffer into, int timeoutMs) {
+        public long read(ByteBuffer into) {
             Object next;
             try {
-                next = script.poll(timeoutMs, TimeUnit.MILLISECONDS);
+                next = script.take();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return 0;
             }
-            if (next == null) {
+            if (next == WAKE) {
                 return 0;
             }
             if (next instanceof Error e) {
@@ -44,9 +44,14 @@ class NetRxFailureTest {
             into.put(0, frame);
             return frame.length;
         }
+
+        @Override
+        public void wake() {
+            script.add(WAKE);
+        }
     }
 
-    private static void await(BooleanSupplier done, String what) throws InterruptedException {
+    static void await(BooleanSupplier done, String what) throws InterruptedException {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (!done.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
@@ -56,13 +61,13 @@ class NetRxFailureTest {
         }
     }
 
-    private static byte[] frame(int seed) {
+    static byte[] frame(int seed) {
         byte[] f = new byte[NetDevice.HEADER_SIZE + 60];
         f[NetDevice.HEADER_SIZE] = (byte) seed;
         return f;
     }
 
-    private static boolean needsReset(TestBench b) {
+    static boolean needsReset(TestBench b) {
         return (b.transport.status() & MmioTransport.STATUS_NEEDS_RESET) != 0;
     }
 
@@ -135,8 +140,7 @@ class NetRxFailureTest {
             await(() -> rx.usedIndex() == 1, "the held frame is delivered after the refill");
             assertEquals(0, net.metrics().get("rx_dropped"));
         } finally {
-            reader.stop();
+            assertTrue(reader.stop(), "stop() ends the reader");
         }
-        assertTrue(!reader.isAlive(), "stop() ends the reader");
     }
 }
