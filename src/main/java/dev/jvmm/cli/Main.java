@@ -12,7 +12,7 @@ import java.io.PrintStream;
 @Command(name = "jvmm", mixinStandardHelpOptions = true, version = "jvmm 0.1.0",
         description = "A KVM virtual machine monitor in Java that boots Linux guests and container-OS images.",
         subcommands = {BootCommand.class, ImageCommand.class, KernelCommand.class, InitramfsCommand.class, DoctorCommand.class,
-                SelftestCommand.class, BenchCommand.class, VsockCheckCommand.class, SmokeCommand.class, CtlCommand.class, CommandLine.HelpCommand.class},
+                SelftestCommand.class, BenchCommand.class, BenchPeerCommand.class, VsockCheckCommand.class, SmokeCommand.class, CtlCommand.class, CommandLine.HelpCommand.class},
         footer = {"", ExitCodes.HELP})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -57,10 +57,26 @@ public final class Lab {
      */
     public record Request(List<String> innerArgs, String machineFile, Map<String, Path> files, int guestMemoryMib,
                           int cpus, int timeoutSeconds, boolean escapeKey, List<L1Disk> disks, Path metricsOut,
-                          String hostScript) {
+                          String hostScript, List<Path> extraArchives) {
         public Request(List<String> innerArgs, Map<String, Path> files, int guestMemoryMib, int cpus, int timeoutSeconds,
                        boolean escapeKey) {
             this(innerArgs, null, files, guestMemoryMib, cpus, timeoutSeconds, escapeKey, List.of(), null, null);
+        }
+
+        public Request(List<String> innerArgs, String machineFile, Map<String, Path> files, int guestMemoryMib,
+                       int cpus, int timeoutSeconds, boolean escapeKey, List<L1Disk> disks, Path metricsOut,
+                       String hostScript) {
+            this(innerArgs, machineFile, files, guestMemoryMib, cpus, timeoutSeconds, escapeKey, disks, metricsOut,
+                    hostScript, List.of());
+        }
+
+        /**
+         * The same request with {@code archives} (uncompressed or gzip'd cpio) appended to L1's
+         * initramfs after the per-run part: later entries win, and L1's memory grows with them.
+         */
+        public Request withExtraArchives(List<Path> archives) {
+            return new Request(innerArgs, machineFile, files, guestMemoryMib, cpus, timeoutSeconds, escapeKey, disks,
+                    metricsOut, hostScript, List.copyOf(archives));
         }
     }
 
@@ -255,6 +271,16 @@ public final class Lab {
         return libs.stream().map(Path::of).toList();
     }
 
+    /**
+     * The libraries (absolute host paths) L1's base archive already holds, so that an extra
+     * archive for programs of its own (QEMU, say) can leave them out.
+     */
+    public java.util.Set<String> baseLibraries() throws IOException, InterruptedException {
+        java.util.Set<String> out = new TreeSet<>();
+        sharedLibraries(javaRuntime()).forEach(p -> out.add(p.toString()));
+        return out;
+    }
+
     static String initScript() {
         String java = "/jre/bin/java $(cat /jvmm/jvm-options) $main";
         return """
@@ -426,6 +452,12 @@ public final class Lab {
             try (OutputStream o = Files.newOutputStream(initrd)) {
                 Files.copy(base, o);
                 perRun.writeTo(o, false);
+            }
+            for (Path extra : req.extraArchives()) {
+                // The kernel unpacks concatenated archives in turn. (writeTo closed the stream above.)
+                try (OutputStream o = Files.newOutputStream(initrd, java.nio.file.StandardOpenOption.APPEND)) {
+                    Files.copy(extra, o);
+                }
             }
             long initrdMib = Files.size(initrd) >> 20;
             // A host script's programs (JVMs for vsock-check, say) need room of their own.

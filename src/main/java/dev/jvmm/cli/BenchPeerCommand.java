@@ -1,0 +1,245 @@
+package dev.jvmm.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.jvmm.bootbench.BenchInit;
+import dev.jvmm.bootbench.BootRun;
+import dev.jvmm.bootbench.FloorVmm;
+import dev.jvmm.bootbench.Phase;
+import dev.jvmm.bootbench.PeerArchive;
+import dev.jvmm.bootbench.PeerPaths;
+import dev.jvmm.bootbench.PeerRunner;
+import dev.jvmm.bootbench.PeerVmm;
+import dev.jvmm.lab.Lab;
+import dev.jvmm.machine.MachineConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.ByteArrayOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * The peer half of {@code jvmm bench boot --compare}, runnable on its own: boots QEMU microvm
+ * and/or the C floor on the same kernel, initrd and command line, run after run interleaved, and
+ * gives each boot as a BootRun (JSON). Where the host has no hardware KVM it does so inside ONE
+ * lab L1, the peers packed into L1's initramfs; the inner command prints each run as a line
+ * {@value #RUN_PREFIX}JSON, which the outer one collects.
+ */
+@Command(name = "bench-peer", hidden = true, mixinStandardHelpOptions = true,
+        description = {"Boots QEMU microvm and/or the minimal C VMM (the floor) on a bench guest and measures each boot"
+                + " (phases in ms from the VMM process's start, guest clocks, memory) as BootRun JSON."})
+final class BenchPeerCommand implements Callable<Integer> {
+    static final String RUN_PREFIX = "jvmm-bench-peer: ";
+
+    @Option(names = "--vmm", split = ",", required = true, paramLabel = "qemu|floor", description = "peers, in run order")
+    List<String> vmms;
+
+    @Option(names = "--kernel", paramLabel = "BZIMAGE", description = "default: jvmm's guest kernel")
+    Path kernel;
+
+    @Option(names = "--initrd", paramLabel = "PATH", description = "default: the bench initramfs (ready marker, then stop)")
+    Path initrd;
+
+    @Option(names = "--cmdline", paramLabel = "STR", description = "default: ${DEFAULT-VALUE}",
+            defaultValue = MachineConfig.DEFAULT_CMDLINE)
+    String cmdline;
+
+    @Option(names = "--mem", paramLabel = "MIB", defaultValue = "256")
+    int memoryMib;
+
+    @Option(names = "--cpus", paramLabel = "N", defaultValue = "1")
+    int cpus;
+
+    @Option(names = "--runs", paramLabel = "N", defaultValue = "1", description = "boots of each peer, interleaved")
+    int runs;
+
+    @Option(names = "--timeout", paramLabel = "SEC", defaultValue = "180", description = "per boot")
+    int timeoutSeconds;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "write the runs as a JSON array")
+    Path json;
+
+    @Option(names = "--hugepages", description = "the floor madvises its guest RAM for huge pages, as QEMU does")
+    boolean hugepages;
+
+    @Option(names = "--console", description = "copy each guest's console to stderr")
+    boolean console;
+
+    @Option(names = "--qemu-machine", paramLabel = "STR", description = "QEMU -M (default " + PeerRunner.QEMU_MACHINE + ")")
+    String qemuMachine;
+
+    @Option(names = "--qemu-accel", paramLabel = "STR", description = "QEMU -accel (default " + PeerRunner.QEMU_ACCEL + ")")
+    String qemuAccel;
+
+    @Option(names = "--lab", defaultValue = "auto", description = "auto (when there is no hardware KVM), always, never")
+    LabMode lab;
+
+    @Option(names = "--qemu", hidden = true)
+    Path qemu;
+
+    @Option(names = "--qemu-firmware", hidden = true)
+    Path qemuFirmware;
+
+    @Option(names = "--floor", hidden = true)
+    Path floor;
+
+    @Override
+    public Integer call() throws Exception {
+        List<PeerVmm> peers = vmms.stream().map(PeerVmm::of).toList();
+        if (peers.contains(PeerVmm.FLOOR) && cpus != 1) {
+            throw new IllegalArgumentException("the floor VMM runs one vCPU; --cpus " + cpus + " needs --vmm qemu");
+        }
+        if (runs < 1 || memoryMib < 32 || memoryMib > 3072) {
+            throw new IllegalArgumentException("--runs must be at least 1 and --mem 32 to 3072");
+        }
+        Path k = kernel != null ? kernel : Guest.defaultKernel();
+        Path i = initrd != null ? initrd : BenchInit.buildCached();
+        for (Path p : List.of(k, i)) {
+            if (!Files.isReadable(p)) {
+                throw new IllegalArgumentException("cannot read " + p);
+            }
+        }
+        List<BootRun> results = Guest.useLab(lab, System.err) ? inLab(k, i) : here(peers, k, i);
+        if (json != null) {
+            mapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), results);
+        }
+        boolean all = results.size() == runs * peers.size() && results.stream().allMatch(BootRun::ok);
+        return all ? 0 : 1;
+    }
+
+    private List<BootRun> here(List<PeerVmm> peers, Path k, Path i) throws IOException, InterruptedException {
+        PeerPaths paths = new PeerPaths(qemu != null ? qemu : PeerPaths.HOST_QEMU,
+                qemuFirmware != null ? qemuFirmware : PeerPaths.HOST_QEMU_FIRMWARE,
+                floor != null ? floor : peers.contains(PeerVmm.FLOOR) ? FloorVmm.buildCached() : Path.of("/nonexistent"));
+        PeerRunner runner = new PeerRunner(paths, console ? System.err : null);
+        PeerRunner.Spec spec = new PeerRunner.Spec(k, i, cmdline, memoryMib, cpus, timeoutSeconds, hugepages,
+                qemuMachine, qemuAccel);
+        ObjectMapper m = mapper();
+        List<BootRun> out = new ArrayList<>();
+        for (int r = 1; r <= runs; r++) {
+            for (PeerVmm v : peers) {
+                PeerRunner.Result res = runner.run(v, spec, r, false);
+                out.add(res.run());
+                System.out.println(summary(res.run(), res.notes()));
+                if (!res.run().ok() && !console) {
+                    System.out.println("console tail:\n" + tail(res.consoleTail(), 3000));
+                }
+                System.out.println(RUN_PREFIX + m.writeValueAsString(res.run()));
+                System.out.flush();
+            }
+        }
+        return out;
+    }
+
+    /** Runs this very command inside one lab L1 with the peers packed in, and collects its runs. */
+    private List<BootRun> inLab(Path k, Path i) throws IOException, InterruptedException {
+        Lab lab = Guest.lab(System.err);
+        Path floorBinary = FloorVmm.buildCached();
+        Path archive = PeerArchive.buildCached(floorBinary, lab.baseLibraries());
+        Lab.Attachments files = new Lab.Attachments();
+        List<String> inner = new ArrayList<>(List.of("bench-peer", "--lab=never", "--vmm", String.join(",", vmms),
+                "--kernel", files.attach(k), "--initrd", files.attach(i), "--cmdline", cmdline,
+                "--mem", Integer.toString(memoryMib), "--cpus", Integer.toString(cpus), "--runs", Integer.toString(runs),
+                "--timeout", Integer.toString(timeoutSeconds),
+                "--qemu", PeerPaths.IN_LAB.qemu().toString(), "--qemu-firmware", PeerPaths.IN_LAB.qemuFirmware().toString(),
+                "--floor", PeerPaths.IN_LAB.floor().toString()));
+        if (qemuMachine != null) {
+            inner.addAll(List.of("--qemu-machine", qemuMachine));
+        }
+        if (qemuAccel != null) {
+            inner.addAll(List.of("--qemu-accel", qemuAccel));
+        }
+        if (hugepages) {
+            inner.add("--hugepages");
+        }
+        if (console) {
+            inner.add("--console");
+        }
+        RunLines lines = new RunLines(new FileOutputStream(FileDescriptor.out));
+        int total = runs * vmms.size() * (timeoutSeconds + 10) + 120;
+        int rc = lab.run(new Lab.Request(inner, files.map(), memoryMib, cpus, total, false)
+                .withExtraArchives(List.of(archive)), System.in, lines);
+        List<BootRun> out = new ArrayList<>();
+        ObjectMapper m = mapper();
+        for (String j : lines.runs) {
+            out.add(m.readValue(j, BootRun.class));
+        }
+        if (rc != 0 && rc != 1) {
+            System.err.println("jvmm: bench-peer in the lab ended with status " + rc);
+        }
+        return out;
+    }
+
+    static ObjectMapper mapper() {
+        return new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+    }
+
+    static String summary(BootRun r, Map<String, String> notes) {
+        StringBuilder sb = new StringBuilder(String.format("%s #%d:", r.vmm(), r.index()));
+        for (Phase p : List.of(Phase.FIRST_KVM_RUN, Phase.FIRST_CONSOLE_BYTE, Phase.RUN_INIT, Phase.READY,
+                Phase.VM_STOPPED, Phase.EXITED)) {
+            if (r.at(p) != null) {
+                sb.append(String.format(" %s %.1f", p.key, r.at(p)));
+            }
+        }
+        sb.append(" ms;");
+        if (r.guestRunInitMs() != null) {
+            sb.append(String.format(" guest run-init %.1f ms", r.guestRunInitMs()));
+        }
+        if (r.guestUptimeAtReadyMs() != null) {
+            sb.append(String.format(", uptime at ready %.0f ms", r.guestUptimeAtReadyMs()));
+        }
+        sb.append("; peak RSS ").append(r.peakRssKib()).append(" KiB, guest touched ").append(r.guestTouchedKib())
+                .append(" KiB; status ").append(r.exitStatus());
+        notes.forEach((k, v) -> sb.append("; ").append(k).append(": ").append(v));
+        if (!r.ok()) {
+            sb.append("; FAILED: ").append(r.failure());
+        }
+        return sb.toString();
+    }
+
+    private static String tail(String s, int n) {
+        return s.length() > n ? s.substring(s.length() - n) : s;
+    }
+
+    /** Passes the lab's console through and keeps the runs the inner command printed. */
+    static final class RunLines extends OutputStream {
+        final List<String> runs = new ArrayList<>();
+        private final OutputStream out;
+        private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+
+        RunLines(OutputStream out) {
+            this.out = out;
+        }
+
+        @Override
+        public synchronized void write(int b) throws IOException {
+            out.write(b);
+            if (b == '\n') {
+                String l = line.toString(StandardCharsets.UTF_8).replace("\r", "");
+                int at = l.indexOf(RUN_PREFIX);
+                if (at >= 0) {
+                    runs.add(l.substring(at + RUN_PREFIX.length()).trim());
+                }
+                line.reset();
+            } else if (line.size() < (1 << 20)) {
+                line.write(b);
+            }
+        }
+
+        @Override
+        public synchronized void flush() throws IOException {
+            out.flush();
+        }
+    }
+}
