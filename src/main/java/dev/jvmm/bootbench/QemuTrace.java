@@ -50,7 +50,7 @@ final class QemuTrace {
     private final long realtimeMinusMonotonic;
     private final long offsetError;
 
-    private QemuTrace(long realtimeMinusMonotonic, long offsetError) {
+    QemuTrace(long realtimeMinusMonotonic, long offsetError) {
         this.realtimeMinusMonotonic = realtimeMinusMonotonic;
         this.offsetError = offsetError;
     }
