@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import dev.jvmm.images.HostTools;
 
@@ -126,6 +127,7 @@ public final class PeerRunner {
         }
         console.join(5000);
         stderr.join(5000);
+        w.joinSamplers();
         w.phase(Phase.EXITED, end);
         if (vmm == PeerVmm.FLOOR) {
             w.floorStderr();
@@ -174,6 +176,7 @@ public final class PeerRunner {
         private Double guestUptimeAtReadyMs;
         private ProcMemory.Sample atReady;
         private ProcMemory.Sample atStopping;
+        private final List<Thread> samplers = new ArrayList<>();
 
         Watch(long guestKib) {
             this.guestKib = guestKib;
@@ -295,15 +298,38 @@ public final class PeerRunner {
                     phase(Phase.READY, now);
                     guestUptimeAtReadyMs = uptime;
                 }
-                ProcMemory.Sample s = ProcMemory.sample(pid, guestKib);
-                synchronized (this) {
-                    atReady = s;
-                }
+                sampleMemory("ready", s -> atReady = s);
             } else if (BenchConsole.isStopping(line)) {
+                sampleMemory("stopping", s -> atStopping = s);
+            }
+        }
+
+        /**
+         * Reads /proc on a thread of its own: smaps of a QEMU takes the lab's slow JVM tens to
+         * hundreds of ms, and the console reader must not fall behind the VMM meanwhile.
+         */
+        private void sampleMemory(String when, Consumer<ProcMemory.Sample> keep) {
+            Thread t = daemon("peer-memory-" + when, () -> {
+                long start = System.nanoTime();
                 ProcMemory.Sample s = ProcMemory.sample(pid, guestKib);
                 synchronized (this) {
-                    atStopping = s;
+                    keep.accept(s);
+                    note("memory read at " + when + " took (ms)", String.format("%.1f", (System.nanoTime() - start) / 1e6));
                 }
+            });
+            synchronized (this) {
+                samplers.add(t);
+            }
+        }
+
+        /** Waits for the memory readers (they end when /proc says the process is gone, if not before). */
+        void joinSamplers() throws InterruptedException {
+            List<Thread> all;
+            synchronized (this) {
+                all = new ArrayList<>(samplers);
+            }
+            for (Thread t : all) {
+                t.join(10_000);
             }
         }
 

@@ -18,10 +18,12 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
@@ -275,8 +277,8 @@ public final class Lab {
      * The libraries (absolute host paths) L1's base archive already holds, so that an extra
      * archive for programs of its own (QEMU, say) can leave them out.
      */
-    public java.util.Set<String> baseLibraries() throws IOException, InterruptedException {
-        java.util.Set<String> out = new TreeSet<>();
+    public Set<String> baseLibraries() throws IOException, InterruptedException {
+        Set<String> out = new TreeSet<>();
         sharedLibraries(javaRuntime()).forEach(p -> out.add(p.toString()));
         return out;
     }
@@ -455,7 +457,7 @@ public final class Lab {
             }
             for (Path extra : req.extraArchives()) {
                 // The kernel unpacks concatenated archives in turn. (writeTo closed the stream above.)
-                try (OutputStream o = Files.newOutputStream(initrd, java.nio.file.StandardOpenOption.APPEND)) {
+                try (OutputStream o = Files.newOutputStream(initrd, StandardOpenOption.APPEND)) {
                     Files.copy(extra, o);
                 }
             }

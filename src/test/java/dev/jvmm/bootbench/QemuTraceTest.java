@@ -2,6 +2,8 @@ package dev.jvmm.bootbench;
 
 import org.junit.jupiter.api.Test;
 
+import java.time.Instant;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -38,7 +40,7 @@ class QemuTraceTest {
         QemuTrace t = QemuTrace.measureClocks();
         assertTrue(t.offsetErrorNanos() >= 0 && t.offsetErrorNanos() < 1_000_000, "error " + t.offsetErrorNanos());
         // now, written as QEMU would, comes back as about now on nanoTime's clock
-        java.time.Instant now = java.time.Instant.now();
+        Instant now = Instant.now();
         long mono = System.nanoTime();
         String line = String.format("1@%d.%06d:kvm_vcpu_ioctl cpu_index 0, type 0xae80, arg (nil)%n",
                 now.getEpochSecond(), now.getNano() / 1000);
