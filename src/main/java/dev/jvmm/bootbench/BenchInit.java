@@ -12,16 +12,19 @@ import java.nio.file.Path;
  */
 public final class BenchInit {
     /**
-     * /init: /proc for the uptime and devtmpfs for /dev/mem, then the ready line (the time the
-     * bench measures), the Firecracker boot-timer byte, the stopping line, the exit register,
-     * and {@code poweroff -f} for a VMM that ignores the platform page (QEMU microvm: its ACPI
-     * GED takes the S5 sleep request; without ACPI the kernel would only halt). Busybox applets
-     * are called by path: no {@code --install}, so no symlinks to make before the ready line.
+     * /init: /proc for the uptime, the init line (its start, for a quiet kernel that prints no
+     * "Run /init"), devtmpfs for /dev/mem, then the ready line (the time the bench measures), the
+     * Firecracker boot-timer byte, the stopping line, the exit register, and {@code poweroff -f}
+     * for a VMM that ignores the platform page (QEMU microvm: its ACPI GED takes the S5 sleep
+     * request; without ACPI the kernel would only halt). Busybox applets are called by path: no
+     * {@code --install}, so no symlinks to make before the ready line.
      */
     public static final String SCRIPT = """
             #!/bin/sh
             # jvmm bench init: report ready with the guest's uptime, then stop the VMM, whichever it is.
             /bin/busybox mount -t proc proc /proc
+            read up idle < /proc/uptime
+            echo "%s$up"
             /bin/busybox mount -t devtmpfs devtmpfs /dev
             read up idle < /proc/uptime
             echo "%s$up"
@@ -29,7 +32,7 @@ public final class BenchInit {
             echo "%s"
             /bin/busybox devmem 0xc0000010 8 0
             /bin/busybox poweroff -f
-            """.formatted(BenchConsole.READY_MARKER, BenchConsole.STOPPING_MARKER);
+            """.formatted(BenchConsole.INIT_MARKER, BenchConsole.READY_MARKER, BenchConsole.STOPPING_MARKER);
 
     private BenchInit() {}
 

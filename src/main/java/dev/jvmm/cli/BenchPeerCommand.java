@@ -1,8 +1,7 @@
 package dev.jvmm.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.jvmm.bootbench.BenchInit;
+import dev.jvmm.bootbench.BenchJson;
 import dev.jvmm.bootbench.BootRun;
 import dev.jvmm.bootbench.FloorVmm;
 import dev.jvmm.bootbench.Phase;
@@ -15,31 +14,30 @@ import dev.jvmm.machine.MachineConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.ByteArrayOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 
 /**
  * The peer half of {@code jvmm bench boot --compare}, runnable on its own: boots QEMU microvm
  * and/or the C floor on the same kernel, initrd and command line, run after run interleaved, and
  * gives each boot as a BootRun (JSON). Where the host has no hardware KVM it does so inside ONE
- * lab L1, the peers packed into L1's initramfs; the inner command prints each run as a line
- * {@value #RUN_PREFIX}JSON, which the outer one collects.
+ * lab L1, the peers packed into L1's initramfs; the inner command hands each run out as a lab
+ * data line (JVMM-LAB-DATA=, BenchJson's one-line form), which the outer one collects.
  */
 @Command(name = "bench-peer", hidden = true, mixinStandardHelpOptions = true,
         description = {"Boots QEMU microvm and/or the minimal C VMM (the floor) on a bench guest and measures each boot"
                 + " (phases in ms from the VMM process's start, guest clocks, memory) as BootRun JSON."})
 final class BenchPeerCommand implements Callable<Integer> {
-    static final String RUN_PREFIX = "jvmm-bench-peer: ";
+    /** How an inner command hands a result out of the lab (LabMarkers takes such lines out of the console). */
+    static final String LAB_DATA = "JVMM-LAB-DATA=";
 
     @Option(names = "--vmm", split = ",", required = true, paramLabel = "qemu|floor", description = "peers, in run order")
     List<String> vmms;
@@ -93,6 +91,9 @@ final class BenchPeerCommand implements Callable<Integer> {
     @Option(names = "--floor", hidden = true)
     Path floor;
 
+    @Option(names = "--lab-data", hidden = true, description = "(inside the lab) hand each run out as a lab data line")
+    boolean labData;
+
     @Override
     public Integer call() throws Exception {
         List<PeerVmm> peers = vmms.stream().map(PeerVmm::of).toList();
@@ -111,7 +112,7 @@ final class BenchPeerCommand implements Callable<Integer> {
         }
         List<BootRun> results = Guest.useLab(lab, System.err) ? inLab(k, i) : here(peers, k, i);
         if (json != null) {
-            mapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), results);
+            Files.writeString(json, jsonArray(results));
         }
         boolean all = results.size() == runs * peers.size() && results.stream().allMatch(BootRun::ok);
         return all ? 0 : 1;
@@ -124,7 +125,6 @@ final class BenchPeerCommand implements Callable<Integer> {
         PeerRunner runner = new PeerRunner(paths, console ? System.err : null);
         PeerRunner.Spec spec = new PeerRunner.Spec(k, i, cmdline, memoryMib, cpus, timeoutSeconds, hugepages,
                 qemuMachine, qemuAccel);
-        ObjectMapper m = mapper();
         List<BootRun> out = new ArrayList<>();
         for (int r = 1; r <= runs; r++) {
             for (PeerVmm v : peers) {
@@ -134,7 +134,9 @@ final class BenchPeerCommand implements Callable<Integer> {
                 if (!res.run().ok() && !console) {
                     System.out.println("console tail:\n" + tail(res.consoleTail(), 3000));
                 }
-                System.out.println(RUN_PREFIX + m.writeValueAsString(res.run()));
+                if (labData) {
+                    System.out.println(LAB_DATA + BenchJson.runLine(res.run()));
+                }
                 System.out.flush();
             }
         }
@@ -152,7 +154,7 @@ final class BenchPeerCommand implements Callable<Integer> {
                 "--mem", Integer.toString(memoryMib), "--cpus", Integer.toString(cpus), "--runs", Integer.toString(runs),
                 "--timeout", Integer.toString(timeoutSeconds),
                 "--qemu", PeerPaths.IN_LAB.qemu().toString(), "--qemu-firmware", PeerPaths.IN_LAB.qemuFirmware().toString(),
-                "--floor", PeerPaths.IN_LAB.floor().toString()));
+                "--floor", PeerPaths.IN_LAB.floor().toString(), "--lab-data"));
         if (qemuMachine != null) {
             inner.addAll(List.of("--qemu-machine", qemuMachine));
         }
@@ -165,23 +167,20 @@ final class BenchPeerCommand implements Callable<Integer> {
         if (console) {
             inner.add("--console");
         }
-        RunLines lines = new RunLines(new FileOutputStream(FileDescriptor.out));
+        List<BootRun> out = new ArrayList<>();
         int total = runs * vmms.size() * (timeoutSeconds + 10) + 120;
         int rc = lab.run(new Lab.Request(inner, files.map(), memoryMib, cpus, total, false)
-                .withExtraArchives(List.of(archive)), System.in, lines);
-        List<BootRun> out = new ArrayList<>();
-        ObjectMapper m = mapper();
-        for (String j : lines.runs) {
-            out.add(m.readValue(j, BootRun.class));
-        }
+                .withData(line -> out.add(BenchJson.parseRun(line))).withExtraArchives(List.of(archive)),
+                System.in, new FileOutputStream(FileDescriptor.out));
         if (rc != 0 && rc != 1) {
             System.err.println("jvmm: bench-peer in the lab ended with status " + rc);
         }
         return out;
     }
 
-    static ObjectMapper mapper() {
-        return new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+    /** The runs as a JSON array, each in BenchJson's form. */
+    static String jsonArray(List<BootRun> runs) {
+        return runs.stream().map(BenchJson::runLine).collect(Collectors.joining(",\n  ", "[\n  ", "\n]\n"));
     }
 
     static String summary(BootRun r, Map<String, String> notes) {
@@ -210,36 +209,5 @@ final class BenchPeerCommand implements Callable<Integer> {
 
     private static String tail(String s, int n) {
         return s.length() > n ? s.substring(s.length() - n) : s;
-    }
-
-    /** Passes the lab's console through and keeps the runs the inner command printed. */
-    static final class RunLines extends OutputStream {
-        final List<String> runs = new ArrayList<>();
-        private final OutputStream out;
-        private final ByteArrayOutputStream line = new ByteArrayOutputStream();
-
-        RunLines(OutputStream out) {
-            this.out = out;
-        }
-
-        @Override
-        public synchronized void write(int b) throws IOException {
-            out.write(b);
-            if (b == '\n') {
-                String l = line.toString(StandardCharsets.UTF_8).replace("\r", "");
-                int at = l.indexOf(RUN_PREFIX);
-                if (at >= 0) {
-                    runs.add(l.substring(at + RUN_PREFIX.length()).trim());
-                }
-                line.reset();
-            } else if (line.size() < (1 << 20)) {
-                line.write(b);
-            }
-        }
-
-        @Override
-        public synchronized void flush() throws IOException {
-            out.flush();
-        }
     }
 }

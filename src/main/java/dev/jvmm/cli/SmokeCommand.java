@@ -1,6 +1,7 @@
 package dev.jvmm.cli;
 
 import dev.jvmm.lab.Lab;
+import dev.jvmm.machine.JvmmCommand;
 import dev.jvmm.smoke.Smoke;
 import dev.jvmm.smoke.SmokePlan;
 import picocli.CommandLine.Command;
@@ -71,7 +72,9 @@ final class SmokeCommand implements Callable<Integer> {
         if (jar.isEmpty()) {
             throw new IllegalStateException("jvmm smoke runs jvmm's packaged jar for each boot; run it through ./jvmm");
         }
-        List<String> jvmm = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar);
+        // Each boot starts as the launcher starts jvmm: its JVM options and the jar's class-data archive.
+        JvmmCommand.ClassDataArchive.ensure(Path.of(jar), System.err);
+        List<String> jvmm = JvmmCommand.prefix(Path.of(jar), Main.class.getName());
         SmokePlan plan = new SmokePlan(jvmm, timeoutSeconds, exec, pattern, inPlace, List.of("--lab=" + lab),
                 Path.of(System.getProperty("java.io.tmpdir")));
         Smoke.Report report = Smoke.run(images, parallel, plan, System.out);

@@ -4,7 +4,10 @@ import dev.jvmm.machine.ExitCodes;
 import dev.jvmm.machine.Machine;
 import dev.jvmm.machine.MachineConfig;
 import dev.jvmm.machine.MachineConfigFile;
+import dev.jvmm.machine.Startup;
 import dev.jvmm.machine.Timeline;
+import dev.jvmm.images.Cache;
+import dev.jvmm.vmm.sys.NativeBoot;
 
 import java.io.Reader;
 import java.nio.file.Files;
@@ -15,6 +18,8 @@ public final class InnerBoot {
     private InnerBoot() {}
 
     public static void main(String[] args) {
+        Startup.mainEntered();
+        NativeBoot.prepare(Cache.dir("native"));
         Timeline tl = new Timeline();
         int rc;
         try (Reader r = Files.newBufferedReader(Path.of(args[0]))) {

@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * The nested lab: where the host's KVM cannot run a Linux guest, jvmm runs itself inside
@@ -59,17 +60,23 @@ public final class Lab {
      */
     public record Request(List<String> innerArgs, String machineFile, Map<String, Path> files, int guestMemoryMib,
                           int cpus, int timeoutSeconds, boolean escapeKey, List<L1Disk> disks, Path metricsOut,
-                          String hostScript, List<Path> extraArchives) {
+                          String hostScript, Consumer<String> data, List<Path> extraArchives) {
         public Request(List<String> innerArgs, Map<String, Path> files, int guestMemoryMib, int cpus, int timeoutSeconds,
                        boolean escapeKey) {
-            this(innerArgs, null, files, guestMemoryMib, cpus, timeoutSeconds, escapeKey, List.of(), null, null);
+            this(innerArgs, null, files, guestMemoryMib, cpus, timeoutSeconds, escapeKey, List.of(), null, null, null);
         }
 
         public Request(List<String> innerArgs, String machineFile, Map<String, Path> files, int guestMemoryMib,
                        int cpus, int timeoutSeconds, boolean escapeKey, List<L1Disk> disks, Path metricsOut,
-                       String hostScript) {
+                       String hostScript, Consumer<String> data) {
             this(innerArgs, machineFile, files, guestMemoryMib, cpus, timeoutSeconds, escapeKey, disks, metricsOut,
-                    hostScript, List.of());
+                    hostScript, data, List.of());
+        }
+
+        /** The same request, with {@code data} taking each {@code JVMM-LAB-DATA=} line the inner jvmm prints. */
+        public Request withData(Consumer<String> data) {
+            return new Request(innerArgs, machineFile, files, guestMemoryMib, cpus, timeoutSeconds, escapeKey, disks,
+                    metricsOut, hostScript, data, extraArchives);
         }
 
         /**
@@ -78,7 +85,7 @@ public final class Lab {
          */
         public Request withExtraArchives(List<Path> archives) {
             return new Request(innerArgs, machineFile, files, guestMemoryMib, cpus, timeoutSeconds, escapeKey, disks,
-                    metricsOut, hostScript, List.copyOf(archives));
+                    metricsOut, hostScript, data, List.copyOf(archives));
         }
     }
 
@@ -128,7 +135,7 @@ public final class Lab {
         // Each image pass may take the whole --timeout; the lab's own guard allows for all of them.
         int timeout = image == null || c.timeoutSeconds() == 0 ? c.timeoutSeconds() : c.timeoutSeconds() * image.maxBoots();
         return run(new Request(List.of(), MachineConfigFile.write(inner), files.map(), c.memoryMib(),
-                c.cpus(), timeout, c.escapeKey(), disks, c.metricsFile(), hostScript), stdin, stdout);
+                c.cpus(), timeout, c.escapeKey(), disks, c.metricsFile(), hostScript, null), stdin, stdout);
     }
 
     /** Hands {@code file} to L1 as a virtio disk; returns the path the inner jvmm opens. */
@@ -295,6 +302,8 @@ public final class Lab {
                 mount -t devtmpfs devtmpfs /dev
                 mount -t tmpfs tmpfs /tmp
                 stty -F /dev/console raw -echo 2>/dev/null
+                # L1's heartbeat for the host's watchdog (LabWatchdog): it stops when L1's timer does.
+                %s
                 for m in %s; do insmod /lab/modules/$m.ko 2>/dev/null; done
                 # Disks from the host: /dev/SERIAL names each (the guest's drives, the out disk).
                 for b in /sys/block/vd*; do
@@ -304,6 +313,9 @@ public final class Lab {
                   echo "JVMM-LAB-ERROR=the lab's L1 kernel has no /dev/kvm (does QEMU emulate SVM/VMX here?)"
                   poweroff -f
                 fi
+                # How the inner jvmm starts jvmm processes of its own (jvmm bench boot's runs).
+                export JVMM_CHILD_JAVA="/jre/bin/java $(cat /jvmm/child-jvm-options)"
+                [ -f /jvmm/child-archive ] && . /jvmm/child-archive
                 # A boot comes as a machine file (no command-line parser to start); other commands as arguments.
                 main="-jar /jvmm/jvmm.jar @/jvmm/args"
                 [ -f /jvmm/machine.properties ] && main="-cp /jvmm/jvmm.jar dev.jvmm.lab.InnerBoot /jvmm/machine.properties"
@@ -332,7 +344,7 @@ public final class Lab {
                 sync
                 echo "JVMM-LAB-EXIT=$rc"
                 poweroff -f
-                """.formatted(String.join(" ", L1_MODULES), java, INNER_METRICS, INNER_METRICS);
+                """.formatted(LabWatchdog.INIT_LINE, String.join(" ", L1_MODULES), java, INNER_METRICS, INNER_METRICS);
     }
 
     /** The cached part of L1's initramfs: busybox, KVM modules, Java runtime and its libraries. */
@@ -423,13 +435,24 @@ public final class Lab {
         Path archive = Cache.dir("lab").resolve("app-" + Hashing.key(Files.readAllBytes(jar), jre.getFileName()) + ".jsa");
         boolean training = !Files.isRegularFile(archive);
         List<String> jvmOptions = new ArrayList<>(INNER_JVM_OPTIONS);
-        if (training) {
-            jvmOptions.add("-XX:ArchiveClassesAtExit=/tmp/app.jsa");
-        } else {
+        String childArchive;
+        if (!training) {
             jvmOptions.add("-XX:SharedArchiveFile=/jvmm/app.jsa");
             perRun.fileFrom("jvmm/app.jsa", archive, 0644);
+            childArchive = "export JVMM_CHILD_ARCHIVE=/jvmm/app.jsa\n";
+        } else if (req.machineFile() != null) {
+            jvmOptions.add("-XX:ArchiveClassesAtExit=/tmp/app.jsa"); // this boot trains it
+            childArchive = "";
+        } else {
+            // A command that starts boots of its own (jvmm bench boot): its first boot trains it.
+            childArchive = "export JVMM_CHILD_ARCHIVE=/tmp/app.jsa JVMM_CHILD_TRAIN=1\n";
         }
         jvmOptions.add("-Xlog:cds=off,cds+dynamic=off");
+        perRun.file("jvmm/child-jvm-options", String.join(" ", INNER_JVM_OPTIONS) + " -Xlog:cds=off,cds+dynamic=off\n",
+                0644);
+        if (!childArchive.isEmpty()) {
+            perRun.file("jvmm/child-archive", childArchive, 0644);
+        }
         perRun.file("jvmm/jvm-options", String.join(" ", jvmOptions) + "\n", 0644);
         StringBuilder args = new StringBuilder();
         for (String a : req.innerArgs()) {
@@ -471,7 +494,7 @@ public final class Lab {
             List<String> qemu = new ArrayList<>(List.of("qemu-system-x86_64", "-M", "q35", "-accel", "tcg", "-cpu", "max",
                     "-smp", Integer.toString(l1Cpus), "-m", Integer.toString(l1Mem), "-nodefaults", "-no-user-config",
                     "-display", "none", "-no-reboot", "-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con",
-                    "-monitor", "none", "-kernel", l1.resolve("vmlinuz").toString(), "-initrd", initrd.toString(),
+                    "-kernel", l1.resolve("vmlinuz").toString(), "-initrd", initrd.toString(),
                     "-append", "console=ttyS0 quiet loglevel=0 panic=-1 rdinit=/init"));
             if (outDisk != null) {
                 try (var ch = java.nio.channels.FileChannel.open(outDisk, java.nio.file.StandardOpenOption.WRITE)) {
@@ -530,11 +553,18 @@ public final class Lab {
             throws IOException, InterruptedException {
         // QEMU's own messages are kept aside and shown only when the lab fails.
         Path qemuLog = Files.createTempFile("jvmm-qemu", ".log");
-        Process qemu = new ProcessBuilder(qemuArgv).redirectError(qemuLog.toFile()).start();
+        Path watchDir = Files.createTempDirectory("jvmm-lab-watch");
+        Path heartbeat = watchDir.resolve("heartbeat");
+        Path monitorSocket = watchDir.resolve("monitor.sock");
+        List<String> argv = new ArrayList<>(qemuArgv);
+        argv.addAll(LabWatchdog.qemuArguments(heartbeat, monitorSocket));
+        Process qemu = new ProcessBuilder(argv).redirectError(qemuLog.toFile()).start();
+        LabWatchdog watchdog = new LabWatchdog(heartbeat, monitorSocket, qemu, log);
+        watchdog.start();
         // If jvmm itself is killed, QEMU must not outlive it.
         Thread reaper = new Thread(qemu::destroyForcibly, "lab-reaper");
         Runtime.getRuntime().addShutdownHook(reaper);
-        LabMarkers console = new LabMarkers(stdout);
+        LabMarkers console = new LabMarkers(stdout, req.data());
         boolean[] userQuit = new boolean[1];
         Thread pumpOut = new Thread(() -> {
             byte[] buf = new byte[8192];
@@ -578,6 +608,8 @@ public final class Lab {
             }
             pumpOut.join(5000);
         } finally {
+            watchdog.close();
+            HostTools.deleteTree(watchDir);
             input.stopAndJoin();
             if (qemu.isAlive()) {
                 qemu.destroyForcibly();
@@ -597,6 +629,9 @@ public final class Lab {
         Files.deleteIfExists(qemuLog);
         if (userQuit[0]) {
             return ExitCodes.USER_QUIT;
+        }
+        if (watchdog.gaveUp()) {
+            return ExitCodes.TIMEOUT; // said above, when it happened
         }
         if (console.error() != null) {
             log.println("\r\njvmm: lab: " + console.error());

@@ -3,11 +3,14 @@ package dev.jvmm.lab;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
 
 /**
  * Passes the lab's console through to the user while taking out the lines the lab's init
  * prints for jvmm: {@code JVMM-LAB-EXIT=N} (the inner jvmm's exit status) and
- * {@code JVMM-LAB-ERROR=text}. Only bytes that may start a marker are held back.
+ * {@code JVMM-LAB-ERROR=text}, {@code JVMM-LAB-METRICS=json} (--metrics) and
+ * {@code JVMM-LAB-DATA=text} (results an inner command hands out as it goes: jvmm bench boot's
+ * runs). Only bytes that may start a marker are held back.
  */
 public final class LabMarkers extends OutputStream {
     static final byte[] PREFIX = "JVMM-LAB-".getBytes(StandardCharsets.US_ASCII);
@@ -19,9 +22,16 @@ public final class LabMarkers extends OutputStream {
     private volatile Integer exitStatus;
     private volatile String error;
     private volatile String metrics;
+    private final Consumer<String> data;
 
     public LabMarkers(OutputStream out) {
+        this(out, null);
+    }
+
+    /** {@code data} (may be null: such lines are dropped) takes what follows each {@code JVMM-LAB-DATA=}, as it arrives. */
+    public LabMarkers(OutputStream out, Consumer<String> data) {
         this.out = out;
+        this.data = data;
     }
 
     @Override
@@ -63,6 +73,10 @@ public final class LabMarkers extends OutputStream {
             }
         } else if (m.startsWith("METRICS=")) {
             metrics = m.substring(8).trim();
+        } else if (m.startsWith("DATA=")) {
+            if (data != null) {
+                data.accept(m.substring(5).trim());
+            }
         } else if (m.startsWith("ERROR=")) {
             error = m.substring(6).trim();
         }

@@ -1,7 +1,10 @@
 package dev.jvmm.machine;
 
+import dev.jvmm.vmm.sys.Syscalls;
+
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -13,7 +16,10 @@ import java.util.function.BiPredicate;
  * Ctrl-C included, goes to the guest. Two threads: one reads the terminal and always sees the
  * escape key, one hands the bytes to the guest and may wait while the guest does not read. What
  * waits between them is bounded; typing beyond it is dropped and counted, never a reason for the
- * escape key to stop working. Polls with available() so both can always be stopped and joined.
+ * escape key to stop working. The process's own stdin is waited on with poll(2) beside an
+ * eventfd that stop() signals, so the reader sleeps until a key or a stop arrives (a reader that
+ * woke every few ms took the lab's only CPU from the guest); any other stream (tests, pipes
+ * handed in) is read when available() says so, checked every few ms, so it too can be stopped.
  */
 public final class ConsoleInput implements Runnable {
     public static final int ESCAPE = 0x01; // Ctrl-A
@@ -29,6 +35,8 @@ public final class ConsoleInput implements Runnable {
     private final BlockingQueue<byte[]> pending = new ArrayBlockingQueue<>(PENDING_CHUNKS);
     private volatile boolean running = true;
     private volatile long dropped;
+    /** Signalled by stop() to wake a reader blocked in poll(2) on stdin; -1 for other streams. */
+    private final int wakeFd;
 
     /** {@code sink} takes (bytes, length) and returns false to stop taking input (the guest's side is gone). */
     public ConsoleInput(InputStream in, BiPredicate<byte[], Integer> sink, Runnable quit, boolean escapeKey) {
@@ -40,6 +48,31 @@ public final class ConsoleInput implements Runnable {
         this.thread.setDaemon(true);
         this.deliverer = new Thread(this::deliver, "console-input-deliver");
         this.deliverer.setDaemon(true);
+        this.wakeFd = in == System.in ? Syscalls.eventfd(0) : -1;
+    }
+
+    private static final int STDIN = 0;
+
+    /**
+     * Waits until input can be read without blocking: returns how many bytes to read (at least
+     * 1; a read may still see end of file), or 0 when stopped.
+     */
+    private int awaitInput(int max) throws IOException, InterruptedException {
+        while (running) {
+            if (wakeFd >= 0) {
+                boolean[] ready = Syscalls.pollInAny(new int[] {STDIN, wakeFd}, -1);
+                if (ready[0]) {
+                    return max;
+                }
+                continue; // woken by stop(), or EINTR
+            }
+            int avail = in.available();
+            if (avail > 0) {
+                return Math.min(avail, max);
+            }
+            Thread.sleep(5);
+        }
+        return 0;
     }
 
     public void start() {
@@ -59,12 +92,11 @@ public final class ConsoleInput implements Runnable {
         boolean escaped = false;
         try {
             while (running) {
-                int avail = in.available();
-                if (avail <= 0) {
-                    Thread.sleep(5);
-                    continue;
+                int want = awaitInput(buf.length);
+                if (want == 0) {
+                    return;
                 }
-                int n = in.read(buf, 0, Math.min(avail, buf.length));
+                int n = wakeFd >= 0 ? readStdin(buf, want) : in.read(buf, 0, want);
                 if (n < 0) {
                     return;
                 }
@@ -102,6 +134,23 @@ public final class ConsoleInput implements Runnable {
         }
     }
 
+    /** One read(2) from fd 0 (System.in's buffer would wait to fill): the count, 0 to try again, -1 at the end. */
+    private static int readStdin(byte[] buf, int max) {
+        ByteBuffer direct = ByteBuffer.allocateDirect(max);
+        long n = Syscalls.read(STDIN, direct, max);
+        if (n == -EINTR || n == -EAGAIN) {
+            return 0;
+        }
+        if (n <= 0) {
+            return -1; // end of file, or stdin gone
+        }
+        direct.get(0, buf, 0, (int) n);
+        return (int) n;
+    }
+
+    private static final int EINTR = 4;
+    private static final int EAGAIN = 11;
+
     private void offer(byte[] b, int n) {
         if (!pending.offer(Arrays.copyOf(b, n))) {
             dropped += n;
@@ -110,10 +159,11 @@ public final class ConsoleInput implements Runnable {
 
     private void deliver() {
         try {
-            // What was typed before a stop (the keys before Ctrl-A x) still goes to the guest.
-            while (running || !pending.isEmpty()) {
-                byte[] chunk = pending.poll(50, TimeUnit.MILLISECONDS);
-                if (chunk != null && !sink.test(chunk, chunk.length)) {
+            // What was typed before a stop (the keys before Ctrl-A x) still goes to the guest:
+            // the end marker queues behind it.
+            while (true) {
+                byte[] chunk = pending.take();
+                if (chunk == END || !sink.test(chunk, chunk.length)) {
                     return;
                 }
             }
@@ -125,13 +175,25 @@ public final class ConsoleInput implements Runnable {
         }
     }
 
+    /** Queued after the last input: the deliverer ends when it takes it. */
+    private static final byte[] END = new byte[0];
+
     public void stopAndJoin() throws InterruptedException {
         running = false;
+        if (wakeFd >= 0) {
+            Syscalls.writeEventfd(wakeFd, 1);
+        }
         thread.join(1000);
+        if (!pending.offer(END)) {
+            deliverer.interrupt(); // the guest stopped reading with the queue full: drop the rest
+        }
         deliverer.join(200);
         if (deliverer.isAlive()) {
             deliverer.interrupt(); // waiting on a guest that does not read
             deliverer.join(1000);
+        }
+        if (wakeFd >= 0 && !thread.isAlive()) {
+            Syscalls.close(wakeFd);
         }
     }
 }

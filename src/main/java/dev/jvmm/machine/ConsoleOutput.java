@@ -5,12 +5,15 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * The guest console's way to the host: buffered, flushed at each newline and by a periodic
- * flush once the guest has paused (so prompts without a newline appear), and watched for boot
- * milestones. Lines from the host's side of the guest (the agent's --exec output) come in
+ * The guest console's way to the host: buffered, flushed at each newline and, for a partial
+ * line (a prompt), once the guest has paused — a one-shot timer armed only while such a line
+ * waits, so a quiet console costs no wake-ups — and watched for boot milestones. Lines from the host's side of the guest (the agent's --exec output) come in
  * whole, between the guest's lines, so neither is cut in two by the other.
  */
 public final class ConsoleOutput extends OutputStream {
@@ -20,7 +23,11 @@ public final class ConsoleOutput extends OutputStream {
     public static final List<Milestone> LINUX_MILESTONES = List.of(
             new Milestone("Linux version ", "kernel: first console line"),
             new Milestone("Freeing unused kernel", "kernel: freeing init memory"),
-            new Milestone("Run /init as init process", "kernel: runs /init"));
+            new Milestone("Run /init as init process", "kernel: runs /init"),
+            new Milestone("jvmm-bench: init uptime=", ConsoleOutput.INIT_STARTED));
+
+    /** The bench init's first line (jvmm bench boot's guest): its start, when a quiet kernel prints no "Run /init". */
+    public static final String INIT_STARTED = "init: started (bench init)";
 
     private final OutputStream out;
     private final Timeline timeline;
@@ -39,6 +46,9 @@ public final class ConsoleOutput extends OutputStream {
     /** Set once writing to the host failed (`jvmm boot | head`): the guest runs on, its console unread. */
     private boolean outGone;
     private Runnable onOutputGone = () -> { };
+    /** Runs the idle check for a waiting partial line; null: the owner calls flushIfIdle itself. */
+    private ScheduledExecutorService idleFlusher;
+    private boolean idleCheckArmed;
 
     public ConsoleOutput(OutputStream out, Timeline timeline) {
         this(out, timeline, line -> { });
@@ -67,6 +77,38 @@ public final class ConsoleOutput extends OutputStream {
         }
         if (b == '\n' || len == buf.length) {
             flush();
+        } else {
+            armIdleCheck(IDLE_NANOS);
+        }
+    }
+
+    /** From now on a partial line is flushed by {@code timer} once the guest has been quiet for a while. */
+    public synchronized void flushWhenIdle(ScheduledExecutorService timer) {
+        idleFlusher = timer;
+    }
+
+    private void armIdleCheck(long delayNanos) {
+        if (idleFlusher == null || idleCheckArmed) {
+            return;
+        }
+        try {
+            idleFlusher.schedule(this::idleCheck, delayNanos, TimeUnit.NANOSECONDS);
+            idleCheckArmed = true;
+        } catch (RejectedExecutionException shutDown) {
+            // the VM is closing: its teardown flushes what is left
+        }
+    }
+
+    private synchronized void idleCheck() {
+        idleCheckArmed = false;
+        if (len == 0 && foreign.size() == 0) {
+            return;
+        }
+        long quiet = System.nanoTime() - lastGuestByteNanos;
+        if (len == 0 || quiet >= IDLE_NANOS) {
+            flush();
+        } else {
+            armIdleCheck(IDLE_NANOS - quiet);
         }
     }
 
@@ -128,6 +170,8 @@ public final class ConsoleOutput extends OutputStream {
         foreign.write(b, off, n);
         if (len == 0 || foreign.size() > FOREIGN_CAP) {
             flush();
+        } else {
+            armIdleCheck(IDLE_NANOS);
         }
     }
 

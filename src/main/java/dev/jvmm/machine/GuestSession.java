@@ -87,6 +87,7 @@ final class GuestSession implements AutoCloseable {
             return "IGNORED";
         }
         String slot = p.choice().slot();
+        p.agentReady();
         try {
             DiskImage.open(image.disk()).markSuccessful(slot);
         } catch (Exception e) {

@@ -85,6 +85,7 @@ public final class ImageBoot {
                 } finally {
                     session.detach();
                     vm.close();
+                    tl.guestResident(vm.guestResidentBytes());
                     lastMetrics = vm.metrics();
                 }
                 pass.ended(last);

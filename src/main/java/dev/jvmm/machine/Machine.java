@@ -84,6 +84,7 @@ public final class Machine {
         } finally {
             if (vm != null) {
                 vm.close();
+                timeline.guestResident(vm.guestResidentBytes());
             }
             MetricsFile.write(config.metricsFile(), reason, vm == null ? Map.of() : vm.metrics(), null, err);
         }

@@ -57,6 +57,13 @@ public final class Pass implements Vm.Events {
         }
     }
 
+    /** The timeline mark of the agent's readiness report (jvmm bench boot reads it). */
+    public static final String AGENT_READY = "agent ready";
+
+    void agentReady() {
+        timeline.markOnce(AGENT_READY);
+    }
+
     void marked() {
         marked = true;
     }

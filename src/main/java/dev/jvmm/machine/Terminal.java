@@ -1,64 +1,46 @@
 package dev.jvmm.machine;
 
-import java.io.IOException;
+import dev.jvmm.vmm.sys.Syscalls;
 
 /**
  * Raw mode for an interactive console: no line editing, echo or signals on the host, so
- * every key (Ctrl-C included) reaches the guest. Uses stty on the inherited stdin; restores
- * the saved settings on close.
+ * every key (Ctrl-C included) reaches the guest. Set in-process with tcgetattr/cfmakeraw/
+ * tcsetattr on stdin (spawning stty twice cost half a second in the lab); the saved settings
+ * come back on close, and on a signal that ends the JVM.
  */
 public final class Terminal implements AutoCloseable {
-    private final String saved;
+    private static final int STDIN = 0;
+    private final byte[] saved;
     private final Thread restoreOnExit;
 
-    private Terminal(String saved) {
+    private Terminal(byte[] saved) {
         this.saved = saved;
         // A signal that ends the JVM (SIGTERM, SIGHUP) must not leave the user's terminal raw.
-        this.restoreOnExit = saved == null ? null : new Thread(() -> stty(saved), "terminal-restore");
+        this.restoreOnExit = saved == null ? null
+                : new Thread(() -> Syscalls.setTerminalSettings(STDIN, saved), "terminal-restore");
         if (restoreOnExit != null) {
             Runtime.getRuntime().addShutdownHook(restoreOnExit);
         }
     }
 
-    /** True when stdin is a terminal (System.console() is non-null only then on Java 17). */
+    /** True when stdin is a terminal. */
     public static boolean stdinIsTerminal() {
-        return System.console() != null;
+        return Syscalls.isTerminal(STDIN);
     }
 
     /** Enters raw mode if stdin is a terminal; otherwise returns a no-op terminal. */
     public static Terminal raw() {
-        if (!stdinIsTerminal()) {
+        byte[] saved = stdinIsTerminal() ? Syscalls.terminalSettings(STDIN) : null;
+        if (saved == null || !Syscalls.setTerminalSettings(STDIN, Syscalls.rawTerminalSettings(saved))) {
             return new Terminal(null);
         }
-        String saved = stty("-g");
-        if (saved == null) {
-            return new Terminal(null);
-        }
-        stty("raw", "-echo");
-        return new Terminal(saved.trim());
-    }
-
-    private static String stty(String... args) {
-        String[] argv = new String[args.length + 1];
-        argv[0] = "stty";
-        System.arraycopy(args, 0, argv, 1, args.length);
-        try {
-            Process p = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.INHERIT)
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            String out = new String(p.getInputStream().readAllBytes());
-            return p.waitFor() == 0 ? out : null;
-        } catch (IOException e) {
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        }
+        return new Terminal(saved);
     }
 
     @Override
     public void close() {
         if (saved != null) {
-            stty(saved);
+            Syscalls.setTerminalSettings(STDIN, saved);
             try {
                 Runtime.getRuntime().removeShutdownHook(restoreOnExit);
             } catch (IllegalStateException shuttingDown) {

@@ -7,6 +7,7 @@ import dev.jvmm.devices.virtio.VirtioDevice;
 import dev.jvmm.devices.virtio.blk.BlockDevice;
 import dev.jvmm.devices.virtio.blk.BlockFile;
 import dev.jvmm.devices.virtio.rng.RngDevice;
+import dev.jvmm.devices.virtio.rng.Urandom;
 import dev.jvmm.vmm.bus.Bus;
 import dev.jvmm.vmm.irq.InterruptLine;
 import dev.jvmm.vmm.memory.GuestMemory;
@@ -14,7 +15,6 @@ import dev.jvmm.vmm.memory.GuestMemory;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.AccessDeniedException;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntFunction;
@@ -70,7 +70,7 @@ public final class VirtioSetup implements AutoCloseable {
                 }
             }
             if (devices.rng()) {
-                s.add(new RngDevice(new SecureRandom()), memory, lines, log);
+                s.add(new RngDevice(new Urandom()), memory, lines, log);
             }
         } catch (DeviceSetupException | RuntimeException e) {
             s.close();

@@ -68,6 +68,14 @@ public final class Vm implements AutoCloseable {
     /** Everything to close, most recent first. */
     private final Deque<AutoCloseable> owned = new ArrayDeque<>();
     private final List<VcpuThread> vcpuThreads = new ArrayList<>();
+    /** Timeline marks a benchmark reads (jvmm bench boot): keep the names. */
+    public static final String VM_CREATED = "KVM VM created";
+    public static final String MEMORY_MAPPED = "guest memory mapped";
+    public static final String FIRST_KVM_RUN = "first KVM_RUN";
+
+    private MmapGuestMemory memory;
+    /** Resident guest RAM just before it was unmapped (the guest's touched memory), or -1. */
+    private long guestResidentBytes = -1;
     private ConsoleOutput console;
     private ConsoleInput input;
     private ScheduledExecutorService flusher;
@@ -108,7 +116,6 @@ public final class Vm implements AutoCloseable {
             throws KernelLoadException, DeviceSetupException {
         KvmSystem kvm = own(KvmSystem.open());
         KvmVm vm = own(kvm.createVm());
-        MmapGuestMemory memory = own(GuestMemory.mmap(X86Layout.ramRegions((long) config.memoryMib() << 20)));
         int maxVcpus = Math.max(kvm.checkExtension(KvmIoctls.KVM_CAP_MAX_VCPUS), kvm.checkExtension(KvmIoctls.KVM_CAP_NR_VCPUS));
         if (config.cpus() > maxVcpus) {
             throw new KernelLoadException("--cpus " + config.cpus() + " exceeds this KVM's limit of " + maxVcpus);
@@ -117,8 +124,10 @@ public final class Vm implements AutoCloseable {
         vm.setIdentityMapAddress(X86Layout.KVM_IDENTITY_MAP_ADDRESS);
         vm.createIrqchip();
         vm.createPit();
+        timeline.mark(VM_CREATED);
+        memory = own(GuestMemory.mmap(X86Layout.ramRegions((long) config.memoryMib() << 20)));
         vm.mapMemory(memory);
-        timeline.mark("KVM VM created");
+        timeline.mark(MEMORY_MAPPED);
 
         // virtio interrupts are edges (the DSDT says so): irqfd, one eventfd write each.
         virtio = own(VirtioSetup.create(config.devices(), memory, vm::irqfdLine, err));
@@ -131,7 +140,13 @@ public final class Vm implements AutoCloseable {
         X86Loader.Loaded loaded = X86Loader.load(memory, payload.kernel(), payload.initrd(), cmdline, rsdp);
         timeline.mark("kernel loaded (" + loaded.format() + ")");
 
+        flusher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "console-flush");
+            t.setDaemon(true);
+            return t;
+        });
         console = new ConsoleOutput(stdout, timeline, events::consoleLine);
+        console.flushWhenIdle(flusher);
         console.onOutputGone(() -> err.println("\r\njvmm: the console's output is closed; the guest runs on without it\r"));
         Bus pio = new Bus("port I/O");
         Bus mmio = new Bus("MMIO");
@@ -161,15 +176,12 @@ public final class Vm implements AutoCloseable {
         for (int i = 0; i < config.cpus(); i++) {
             KvmVcpu vcpu = vm.createVcpu(i);
             X86Vcpu.configure(vcpu, loaded.entry(), cpuid, config.cpus());
-            vcpuThreads.add(new VcpuThread(vcpu, pio, mmio, control));
+            VcpuThread thread = new VcpuThread(vcpu, pio, mmio, control);
+            thread.onFirstRun(() -> timeline.markOnce(FIRST_KVM_RUN));
+            vcpuThreads.add(thread);
         }
         input = new ConsoleInput(stdin, (b, n) -> serial.enqueueInput(b, n),
                 () -> control.stop(StopReason.of(StopReason.Kind.USER_QUIT, "Ctrl-A x")), config.escapeKey());
-        flusher = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "console-flush");
-            t.setDaemon(true);
-            return t;
-        });
     }
 
     /** jvmm's own failure on a thread of the VM's: the VM stops with status 70 and says why. */
@@ -188,7 +200,6 @@ public final class Vm implements AutoCloseable {
             throw new IllegalStateException("a VM runs once");
         }
         started = true;
-        flusher.scheduleWithFixedDelay(console::flushIfIdle, 20, 20, TimeUnit.MILLISECONDS);
         if (notifier != null) {
             notifier.start();
         }
@@ -210,6 +221,11 @@ public final class Vm implements AutoCloseable {
      */
     public OutputStream consoleLines() {
         return new LineStream(console);
+    }
+
+    /** Guest RAM that was resident when the VM closed (what the guest touched), or -1 before close or if unknown. */
+    public long guestResidentBytes() {
+        return guestResidentBytes;
     }
 
     /** Per-device counters, by device name. */
@@ -250,6 +266,9 @@ public final class Vm implements AutoCloseable {
         if (!quiet) {
             err.println("jvmm: the virtio notifier is still serving a request after " + QueueNotifier.STOP_MILLIS / 1000
                     + " s; guest memory stays mapped until jvmm exits");
+        }
+        if (memory != null) {
+            guestResidentBytes = memory.residentBytes();
         }
         while (!owned.isEmpty()) {
             AutoCloseable r = owned.pop();

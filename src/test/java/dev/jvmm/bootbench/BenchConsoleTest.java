@@ -49,8 +49,17 @@ class BenchConsoleTest {
         String printed = ready.replace("echo \"", "").replace("$up\"", "4.21");
         assertEquals(4210.0, BenchConsole.readyUptimeMs(printed), 1e-9);
         assertTrue(BenchInit.SCRIPT.contains("echo \"" + BenchConsole.STOPPING_MARKER + "\""));
-        // stop order: ready, boot timer, stopping, exit register, poweroff
+        String init = BenchInit.SCRIPT.lines().filter(l -> l.startsWith("echo") && l.contains("init uptime"))
+                .findFirst().orElseThrow().replace("echo \"", "").replace("$up\"", "1.5");
+        assertEquals(1500.0, BenchConsole.initUptimeMs(init), 1e-9);
+        assertNull(BenchConsole.initUptimeMs(printed));
+        // the same words the whole-console reader finds afterwards
+        GuestConsole whole = GuestConsole.read(init + "\r\n" + printed + "\r\n");
+        assertEquals(1500.0, whole.initUptimeMs(), 1e-9);
+        assertEquals(4210.0, whole.readyUptimeMs(), 1e-9);
+        // order: init line, ready, boot timer, stopping, exit register, poweroff
         String s = BenchInit.SCRIPT;
+        assertTrue(s.indexOf("init uptime") < s.indexOf("ready uptime"));
         assertTrue(s.indexOf("ready uptime") < s.indexOf("0xc0000000 8 123"));
         assertTrue(s.indexOf("0xc0000000 8 123") < s.indexOf("stopping"));
         assertTrue(s.indexOf("stopping") < s.indexOf("0xc0000010 8 0"));

@@ -5,7 +5,10 @@ import dev.jvmm.vmm.sys.Syscalls;
 import java.nio.ByteBuffer;
 import java.util.List;
 
-/** Guest RAM in anonymous shared mappings, one per region, registered with KVM by address. */
+/**
+ * Guest RAM in anonymous private mappings, one per region, 2 MiB aligned and advised for
+ * transparent huge pages, registered with KVM by address.
+ */
 public final class MmapGuestMemory extends GuestMemory {
     private final long[] hostAddresses;
     private boolean closed;
@@ -15,7 +18,7 @@ public final class MmapGuestMemory extends GuestMemory {
         hostAddresses = new long[regions.size()];
         try {
             for (int i = 0; i < regions.size(); i++) {
-                hostAddresses[i] = Syscalls.mmapAnonymous(regions.get(i).size());
+                hostAddresses[i] = Syscalls.mmapGuestRam(regions.get(i).size());
             }
         } catch (RuntimeException e) {
             close();
@@ -32,6 +35,24 @@ public final class MmapGuestMemory extends GuestMemory {
     /** The host virtual address backing region {@code index}, for KVM_SET_USER_MEMORY_REGION. */
     public long hostAddress(int index) {
         return hostAddresses[index];
+    }
+
+    /**
+     * Guest RAM the host holds in memory now (mincore): the memory the guest has touched, for the
+     * VMM's own overhead (peak RSS minus this). -1 if the kernel will not say; 0 once closed.
+     */
+    public synchronized long residentBytes() {
+        long total = 0;
+        for (int i = 0; i < hostAddresses.length; i++) {
+            if (hostAddresses[i] != 0) {
+                long r = Syscalls.residentBytes(hostAddresses[i], regions().get(i).size());
+                if (r < 0) {
+                    return -1;
+                }
+                total += r;
+            }
+        }
+        return total;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.jvmm.vmm.sys;
 
 import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
 
 /**
@@ -10,7 +11,15 @@ import com.sun.jna.Platform;
  */
 final class LibC {
     static {
-        Native.register(Platform.C_LIBRARY_NAME);
+        // By soname: "c" maps to libc.so, a linker script on machines with libc6-dev, which sends
+        // JNA searching the library path; libc.so.6 is what dlopen finds at once.
+        NativeLibrary libc;
+        try {
+            libc = NativeLibrary.getInstance("libc.so.6");
+        } catch (UnsatisfiedLinkError notGlibc) {
+            libc = NativeLibrary.getInstance(Platform.C_LIBRARY_NAME);
+        }
+        Native.register(LibC.class, libc);
     }
 
     private LibC() {}
@@ -41,4 +50,16 @@ final class LibC {
     static native long pthread_self();
 
     static native int pthread_kill(long thread, int sig);
+
+    static native int madvise(long addr, long length, int advice);
+
+    static native int mincore(long addr, long length, long vec);
+
+    static native int isatty(int fd);
+
+    static native int tcgetattr(int fd, long termios);
+
+    static native int tcsetattr(int fd, int optionalActions, long termios);
+
+    static native void cfmakeraw(long termios);
 }

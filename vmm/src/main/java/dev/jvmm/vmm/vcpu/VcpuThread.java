@@ -26,6 +26,7 @@ public final class VcpuThread implements Runnable {
     private final Thread thread;
     private volatile long nativeThread;
     private volatile long exits;
+    private volatile Runnable onFirstRun = () -> { };
 
     private final boolean haltStopsVm;
 
@@ -56,6 +57,11 @@ public final class VcpuThread implements Runnable {
         }
     }
 
+    /** {@code hook} runs on the vCPU thread just before its first KVM_RUN (a boot-timeline mark). */
+    public void onFirstRun(Runnable hook) {
+        onFirstRun = hook;
+    }
+
     public void start() {
         thread.start();
     }
@@ -75,6 +81,7 @@ public final class VcpuThread implements Runnable {
         ByteBuffer runPage = vcpu.runPage();
         byte[][] scratch = {null, new byte[1], new byte[2], null, new byte[4], null, null, null, new byte[8]};
         try {
+            onFirstRun.run();
             while (!control.isStopped()) {
                 int reason = vcpu.run();
                 exits++;

@@ -1,0 +1,97 @@
+package dev.jvmm.bootbench;
+
+import dev.jvmm.machine.DeviceSpecs;
+import dev.jvmm.machine.ImageSpec;
+import dev.jvmm.machine.JvmmCommand;
+import dev.jvmm.machine.MachineConfig;
+import dev.jvmm.machine.MachineConfigFile;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * How the benchmark starts each jvmm it measures: the way jvmm itself is started where the
+ * benchmark runs. On a host with KVM that is the launcher's way (`jvmm boot` through the command
+ * line, the jvm-options list, the jar's class-data archive). Inside the lab's L1 it is the lab's
+ * way (the inner JVM's options and its class-data archive, and a machine file read by
+ * dev.jvmm.lab.InnerBoot, since L1's boots never go through the command-line parser); the lab's
+ * init says so in JVMM_CHILD_JAVA, JVMM_CHILD_ARCHIVE and JVMM_CHILD_TRAIN. When the lab has no
+ * archive for this jar yet, the first jvmm of the benchmark trains it (an extra warm-up run,
+ * not counted) and the others use it.
+ */
+final class JvmmChild {
+    static final String ENV_JAVA = "JVMM_CHILD_JAVA";
+    static final String ENV_ARCHIVE = "JVMM_CHILD_ARCHIVE";
+    static final String ENV_TRAIN = "JVMM_CHILD_TRAIN";
+
+    private final Path jar;
+    private final List<String> java;
+    private final Path archive;
+    private boolean train;
+    private final boolean lab;
+
+    private JvmmChild(Path jar, List<String> java, Path archive, boolean train, boolean lab) {
+        this.jar = jar;
+        this.java = List.copyOf(java);
+        this.archive = archive;
+        this.train = train;
+        this.lab = lab;
+    }
+
+    /** The way to start jvmm here: inside L1 when the lab's init set JVMM_CHILD_JAVA, else as the launcher does. */
+    static JvmmChild here(Path jar) {
+        String labJava = System.getenv(ENV_JAVA);
+        if (labJava != null && !labJava.isBlank()) {
+            String archive = System.getenv(ENV_ARCHIVE);
+            return new JvmmChild(jar, Arrays.asList(labJava.trim().split("\\s+")),
+                    archive == null || archive.isBlank() ? null : Path.of(archive), "1".equals(System.getenv(ENV_TRAIN)),
+                    true);
+        }
+        List<String> java = new ArrayList<>();
+        java.add(JvmmCommand.javaBinary().toString());
+        java.addAll(JvmmCommand.jvmOptions());
+        Path archive = JvmmCommand.ClassDataArchive.of(jar);
+        return new JvmmChild(jar, java, JvmmCommand.ClassDataArchive.isCurrent(archive, jar) ? archive : null, false, false);
+    }
+
+    /** Whether the next run only trains the class-data archive (and is not measured). */
+    boolean trainsNext() {
+        return train;
+    }
+
+    /** The command line of one run; consumes the training turn. */
+    List<String> command(BenchSpec spec, Path disk, Path runDir) throws IOException {
+        List<String> argv = new ArrayList<>(java);
+        if (train) {
+            argv.add("-XX:ArchiveClassesAtExit=" + archive);
+            train = false;
+        } else if (archive != null) {
+            argv.add("-XX:SharedArchiveFile=" + archive);
+        }
+        argv.addAll(List.of("-cp", jar.toString()));
+        if (!lab) {
+            argv.add("dev.jvmm.cli.Main");
+            argv.addAll(JvmmBootRun.arguments(spec, disk));
+            return argv;
+        }
+        Path machine = runDir.resolve("machine.properties");
+        Files.writeString(machine, MachineConfigFile.write(config(spec, disk)));
+        argv.addAll(List.of("dev.jvmm.lab.InnerBoot", machine.toString()));
+        return argv;
+    }
+
+    /** What `jvmm boot` would build from JvmmBootRun's arguments: the same machine, no devices but an image's own. */
+    static MachineConfig config(BenchSpec spec, Path disk) {
+        DeviceSpecs.Devices none = new DeviceSpecs.Devices(List.of(), List.of(), null, false, DeviceSpecs.Discovery.both);
+        if (disk != null) {
+            return new MachineConfig(null, null, "", spec.memoryMib(), spec.cpus(), spec.timeoutSeconds(), true, false,
+                    none, null, new ImageSpec(disk, "true", null, 4, null));
+        }
+        return new MachineConfig(spec.kernel(), spec.initrd(), spec.cmdline(), spec.memoryMib(), spec.cpus(),
+                spec.timeoutSeconds(), true, false, none, null);
+    }
+}

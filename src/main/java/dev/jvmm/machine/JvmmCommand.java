@@ -1,0 +1,117 @@
+package dev.jvmm.machine;
+
+import dev.jvmm.images.Cache;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * How jvmm starts itself as a child process (jvmm smoke's boots, jvmm bench boot's runs) the way
+ * the launcher script starts it: this JVM's java, the options in the jvm-options resource (one
+ * list, read by the launcher from the source tree and by this class from the jar: serial GC and
+ * C1 only, since a VMM's start-up and a short boot gain nothing from C2 and G1 but their threads
+ * and memory), and the class-data archive of the jar, trained once per jar.
+ */
+public final class JvmmCommand {
+    private JvmmCommand() {}
+
+    /** The JVM options every jvmm process gets, before the archive's. */
+    public static List<String> jvmOptions() {
+        try (InputStream in = JvmmCommand.class.getResourceAsStream("jvm-options")) {
+            if (in == null) {
+                throw new IllegalStateException("the jvm-options resource is missing from jvmm's jar");
+            }
+            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
+            return Arrays.asList(text.split("\\s+"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** java, options, archive (if trained) and {@code -cp JAR MAIN}: the start of a jvmm child's command line. */
+    public static List<String> prefix(Path jar, String mainClass) {
+        List<String> argv = new ArrayList<>();
+        argv.add(javaBinary().toString());
+        argv.addAll(jvmOptions());
+        Path archive = ClassDataArchive.of(jar);
+        if (ClassDataArchive.isCurrent(archive, jar)) {
+            argv.add("-XX:SharedArchiveFile=" + archive);
+        }
+        argv.addAll(List.of("-cp", jar.toString(), mainClass));
+        return argv;
+    }
+
+    public static Path javaBinary() {
+        return Path.of(System.getProperty("java.home"), "bin", "java");
+    }
+
+    /**
+     * jvmm's class-data archive (a static AppCDS archive: jvmm's classes and the JDK's, parsed and
+     * verified once). Kept in the cache, named after the jar's path; current while newer than
+     * both the jar and the java binary. A dynamic archive would be one step simpler, but JDK 17
+     * leaves pre-Java-6 class files out of it, and picocli's are such.
+     */
+    public static final class ClassDataArchive {
+        private ClassDataArchive() {}
+
+        public static Path of(Path jar) {
+            return Cache.dir("cds").resolve(jar.toAbsolutePath().toString().replace('/', '_') + ".jsa");
+        }
+
+        public static boolean isCurrent(Path archive, Path jar) {
+            try {
+                long t = Files.getLastModifiedTime(archive).toMillis();
+                return t > Files.getLastModifiedTime(jar).toMillis()
+                        && t > Files.getLastModifiedTime(javaBinary().toRealPath()).toMillis();
+            } catch (IOException e) {
+                return false;
+            }
+        }
+
+        /** Trains the archive for {@code jar} unless it is current (seconds, once per jar); returns it. */
+        public static Path ensure(Path jar, PrintStream progress) throws IOException, InterruptedException {
+            Path archive = of(jar);
+            if (isCurrent(archive, jar)) {
+                return archive;
+            }
+            progress.println("[jvmm] training the class-data archive for " + jar.getFileName() + " (once per build)");
+            Files.createDirectories(archive.getParent());
+            Path classes = Files.createTempFile(archive.getParent(), "classes", ".lst");
+            Path partial = Files.createTempFile(archive.getParent(), "archive", ".partial");
+            try {
+                run(List.of(javaBinary().toString(), "-XX:DumpLoadedClassList=" + classes, "-cp", jar.toString(),
+                        "dev.jvmm.cli.ClassDataTraining"));
+                run(List.of(javaBinary().toString(), "-Xshare:dump", "-XX:SharedClassListFile=" + classes,
+                        "-XX:SharedArchiveFile=" + partial, "-Xlog:cds=off", "-cp", jar.toString()));
+                Files.move(partial, archive, StandardCopyOption.ATOMIC_MOVE,
+                        StandardCopyOption.REPLACE_EXISTING);
+            } finally {
+                Files.deleteIfExists(classes);
+                Files.deleteIfExists(partial);
+            }
+            return archive;
+        }
+
+        private static void run(List<String> argv) throws IOException, InterruptedException {
+            Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException("class-data training did not finish in 120 s: " + String.join(" ", argv));
+            }
+            if (p.exitValue() != 0) {
+                throw new IOException("class-data training failed (status " + p.exitValue() + "): " + String.join(" ", argv));
+            }
+        }
+    }
+}
