@@ -4,11 +4,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
 
 /**
@@ -32,11 +32,19 @@ final class RunWatch {
     private Double guestUptimeAtReadyMs;
     private ProcMemory.Sample atReady;
     private ProcMemory.Sample atStopping;
-    private final List<Thread> samplers = new ArrayList<>();
+    private Sampler readySampler;
+    private Sampler stoppingSampler;
+    private Long floorPeakKib;
+    private Long floorGuestKib;
 
     RunWatch(long guestKib, PrintStream consoleEcho) {
         this.guestKib = guestKib;
         this.consoleEcho = consoleEcho;
+    }
+
+    /** The floor's own count at its exit (VmHWM, and its guest RAM resident by mincore), or nulls. */
+    synchronized ProcMemory.Sample floorSelfCount() {
+        return new ProcMemory.Sample(floorPeakKib, floorGuestKib, null, null);
     }
 
     synchronized Double guestRunInitMs() {
@@ -47,9 +55,12 @@ final class RunWatch {
         return guestUptimeAtReadyMs;
     }
 
+    /** The VMM started at {@code t0} (System.nanoTime) as process {@code pid}: the memory readers wait for their markers. */
     synchronized void start(long t0, long pid) {
         this.t0 = t0;
         this.pid = pid;
+        readySampler = new Sampler("ready", s -> atReady = s);
+        stoppingSampler = new Sampler("stopping", s -> atStopping = s);
     }
 
     synchronized void phase(Phase p, long nanos) {
@@ -170,38 +181,65 @@ final class RunWatch {
                 phase(Phase.READY, now);
                 guestUptimeAtReadyMs = uptime;
             }
-            sampleMemory("ready", s -> atReady = s);
+            sampleMemory(readySampler);
         } else if (BenchConsole.isStopping(line)) {
-            sampleMemory("stopping", s -> atStopping = s);
+            sampleMemory(stoppingSampler);
         }
     }
 
     /**
-     * Reads /proc on a thread of its own: smaps of a QEMU takes the lab's slow JVM tens to
-     * hundreds of ms, and the console reader must not fall behind the VMM meanwhile.
+     * Reads /proc at a marker on a thread started with the run (no thread to make when the marker
+     * comes): smaps of a QEMU takes the lab's slow JVM tens to hundreds of ms, and the console
+     * reader must not fall behind the VMM meanwhile. One thread per marker, so a slow read at
+     * ready does not hold up the one at stopping.
      */
-    private void sampleMemory(String when, Consumer<ProcMemory.Sample> keep) {
-        Thread t = daemon("peer-memory-" + when, () -> {
+    private final class Sampler {
+        private final String when;
+        private final Consumer<ProcMemory.Sample> keep;
+        private final CountDownLatch go = new CountDownLatch(1);
+        private volatile boolean cancelled;
+        private final Thread thread;
+
+        Sampler(String when, Consumer<ProcMemory.Sample> keep) {
+            this.when = when;
+            this.keep = keep;
+            this.thread = daemon("peer-memory-" + when, this::await);
+        }
+
+        private void await() {
+            try {
+                go.await();
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (cancelled) {
+                return;
+            }
             long start = System.nanoTime();
             ProcMemory.Sample s = ProcMemory.sample(pid, guestKib);
-            synchronized (this) {
+            synchronized (RunWatch.this) {
                 keep.accept(s);
                 note("memory read at " + when + " took (ms)", String.format("%.1f", (System.nanoTime() - start) / 1e6));
             }
-        });
-        synchronized (this) {
-            samplers.add(t);
         }
     }
 
-    /** Waits for the memory readers (they end when /proc says the process is gone, if not before). */
-    void joinSamplers() throws InterruptedException {
-        List<Thread> all;
-        synchronized (this) {
-            all = new ArrayList<>(samplers);
+    private void sampleMemory(Sampler s) {
+        if (s != null) {
+            s.go.countDown();
         }
-        for (Thread t : all) {
-            t.join(10_000);
+    }
+
+    /** Waits for the memory reads that began; the others will not (they end when /proc says the process is gone). */
+    void joinSamplers() throws InterruptedException {
+        List<Sampler> all;
+        synchronized (this) {
+            all = readySampler == null ? List.of() : List.of(readySampler, stoppingSampler);
+        }
+        for (Sampler s : all) {
+            s.cancelled = s.go.getCount() > 0;
+            s.go.countDown();
+            s.thread.join(10_000);
         }
     }
 
@@ -237,7 +275,10 @@ final class RunWatch {
                     }
                     default -> { }
                 }
-            } else if (f.length >= 3 && f[0].equals("floorvmm:") && f[1].equals("memory")) {
+            } else if (f.length >= 4 && f[0].equals("floorvmm:") && f[1].equals("memory")
+                    && f[2].matches("vmhwm-kib=\\d+") && f[3].matches("guest-resident-kib=\\d+")) {
+                floorPeakKib = Long.parseLong(f[2].substring(f[2].indexOf('=') + 1));
+                floorGuestKib = Long.parseLong(f[3].substring(f[3].indexOf('=') + 1));
                 note("floor's own count at exit", String.join(" ", List.of(f).subList(2, f.length)));
             }
         }

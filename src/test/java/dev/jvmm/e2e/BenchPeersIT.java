@@ -39,7 +39,7 @@ class BenchPeersIT {
         BootRun[] runs = parsed.toArray(BootRun[]::new);
         assertEquals(List.of("qemu", "floor"), List.of(runs[0].vmm(), runs[1].vmm()), r.all());
         for (BootRun run : runs) {
-            String what = run.vmm() + ": " + run;
+            String what = run.vmm() + ": " + run + "\n" + r.out();
             assertTrue(run.ok(), what);
             assertEquals(0, run.exitStatus(), what);
             for (Phase p : List.of(Phase.FIRST_KVM_RUN, Phase.FIRST_CONSOLE_BYTE, Phase.RUN_INIT, Phase.READY,
@@ -52,6 +52,7 @@ class BenchPeersIT {
             }
             assertTrue(run.at(Phase.FIRST_KVM_RUN) > 0, what);
             assertTrue(run.guestRunInitMs() > 0 && run.guestUptimeAtReadyMs() > 0, what);
+            assertTrue(run.guestTouchedKib() != null && run.peakRssKib() != null, what);
             assertTrue(run.guestTouchedKib() > 1024 && run.peakRssKib() >= run.guestTouchedKib(), what);
         }
         assertTrue(runs[1].at(Phase.VM_STOPPED) != null, "the floor reports when it stopped: " + runs[1]);
