@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -154,9 +155,9 @@ public final class PeerRunner {
             w.note("KVM_RUN calls traced", Integer.toString(QemuTrace.kvmRuns(log)));
             Long running = clocks.vmRunningNanos(log);
             if (running != null && firstRun != null) {
-                w.note("VM set running -> first KVM_RUN (ms)", String.format("%.2f", (firstRun - running) / 1e6));
+                w.note("VM set running -> first KVM_RUN (ms)", String.format(Locale.ROOT, "%.2f", (firstRun - running) / 1e6));
             }
-            w.note("trace clock offset uncertainty (us)", String.format("%.1f", clocks.offsetErrorNanos() / 1e3));
+            w.note("trace clock offset uncertainty (us)", String.format(Locale.ROOT, "%.1f", clocks.offsetErrorNanos() / 1e3));
         }
         int status = p.exitValue();
         if (failure == null && w.readyAt() == null) {

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
@@ -219,7 +220,7 @@ final class RunWatch {
             ProcMemory.Sample s = ProcMemory.sample(pid, guestKib);
             synchronized (RunWatch.this) {
                 keep.accept(s);
-                note("memory read at " + when + " took (ms)", String.format("%.1f", (System.nanoTime() - start) / 1e6));
+                note("memory read at " + when + " took (ms)", String.format(Locale.ROOT, "%.1f", (System.nanoTime() - start) / 1e6));
             }
         }
     }
@@ -267,7 +268,7 @@ final class RunWatch {
             if (f.length >= 3 && f[0].equals("floorvmm:") && f[2].matches("-?\\d+")) {
                 switch (f[1]) {
                     case "first-kvm-run" -> phase(Phase.FIRST_KVM_RUN, Long.parseLong(f[2]));
-                    case "boot-timer" -> note("boot timer (ms)", String.format("%.1f", (Long.parseLong(f[2]) - t0) / 1e6));
+                    case "boot-timer" -> note("boot timer (ms)", String.format(Locale.ROOT, "%.1f", (Long.parseLong(f[2]) - t0) / 1e6));
                     case "exit" -> {
                         if (f.length >= 4) {
                             phase(Phase.VM_STOPPED, Long.parseLong(f[3]));

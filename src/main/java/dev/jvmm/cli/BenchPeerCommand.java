@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -184,19 +185,19 @@ final class BenchPeerCommand implements Callable<Integer> {
     }
 
     static String summary(BootRun r, Map<String, String> notes) {
-        StringBuilder sb = new StringBuilder(String.format("%s #%d:", r.vmm(), r.index()));
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%s #%d:", r.vmm(), r.index()));
         for (Phase p : List.of(Phase.FIRST_KVM_RUN, Phase.FIRST_CONSOLE_BYTE, Phase.RUN_INIT, Phase.READY,
                 Phase.VM_STOPPED, Phase.EXITED)) {
             if (r.at(p) != null) {
-                sb.append(String.format(" %s %.1f", p.key, r.at(p)));
+                sb.append(String.format(Locale.ROOT, " %s %.1f", p.key, r.at(p)));
             }
         }
         sb.append(" ms;");
         if (r.guestRunInitMs() != null) {
-            sb.append(String.format(" guest run-init %.1f ms", r.guestRunInitMs()));
+            sb.append(String.format(Locale.ROOT, " guest run-init %.1f ms", r.guestRunInitMs()));
         }
         if (r.guestUptimeAtReadyMs() != null) {
-            sb.append(String.format(", uptime at ready %.0f ms", r.guestUptimeAtReadyMs()));
+            sb.append(String.format(Locale.ROOT, ", uptime at ready %.0f ms", r.guestUptimeAtReadyMs()));
         }
         sb.append("; peak RSS ").append(r.peakRssKib()).append(" KiB, guest touched ").append(r.guestTouchedKib())
                 .append(" KiB; status ").append(r.exitStatus());
