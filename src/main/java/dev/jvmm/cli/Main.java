@@ -39,6 +39,7 @@ public final class Main implements Runnable {
         COMMANDS.put("doctor", DoctorCommand::new);
         COMMANDS.put("selftest", SelftestCommand::new);
         COMMANDS.put("bench-exits", BenchCommand::new);
+        COMMANDS.put("bench-peer", BenchPeerCommand::new);
         COMMANDS.put("vsock-check", VsockCheckCommand::new);
         COMMANDS.put("smoke", SmokeCommand::new);
         COMMANDS.put("ctl", CtlCommand::new);

@@ -18,10 +18,12 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -58,16 +60,32 @@ public final class Lab {
      */
     public record Request(List<String> innerArgs, String machineFile, Map<String, Path> files, int guestMemoryMib,
                           int cpus, int timeoutSeconds, boolean escapeKey, List<L1Disk> disks, Path metricsOut,
-                          String hostScript, Consumer<String> data) {
+                          String hostScript, Consumer<String> data, List<Path> extraArchives) {
         public Request(List<String> innerArgs, Map<String, Path> files, int guestMemoryMib, int cpus, int timeoutSeconds,
                        boolean escapeKey) {
             this(innerArgs, null, files, guestMemoryMib, cpus, timeoutSeconds, escapeKey, List.of(), null, null, null);
         }
 
+        public Request(List<String> innerArgs, String machineFile, Map<String, Path> files, int guestMemoryMib,
+                       int cpus, int timeoutSeconds, boolean escapeKey, List<L1Disk> disks, Path metricsOut,
+                       String hostScript, Consumer<String> data) {
+            this(innerArgs, machineFile, files, guestMemoryMib, cpus, timeoutSeconds, escapeKey, disks, metricsOut,
+                    hostScript, data, List.of());
+        }
+
         /** The same request, with {@code data} taking each {@code JVMM-LAB-DATA=} line the inner jvmm prints. */
         public Request withData(Consumer<String> data) {
             return new Request(innerArgs, machineFile, files, guestMemoryMib, cpus, timeoutSeconds, escapeKey, disks,
-                    metricsOut, hostScript, data);
+                    metricsOut, hostScript, data, extraArchives);
+        }
+
+        /**
+         * The same request with {@code archives} (uncompressed or gzip'd cpio) appended to L1's
+         * initramfs after the per-run part: later entries win, and L1's memory grows with them.
+         */
+        public Request withExtraArchives(List<Path> archives) {
+            return new Request(innerArgs, machineFile, files, guestMemoryMib, cpus, timeoutSeconds, escapeKey, disks,
+                    metricsOut, hostScript, data, List.copyOf(archives));
         }
     }
 
@@ -262,6 +280,16 @@ public final class Lab {
         return libs.stream().map(Path::of).toList();
     }
 
+    /**
+     * The libraries (absolute host paths) L1's base archive already holds, so that an extra
+     * archive for programs of its own (QEMU, say) can leave them out.
+     */
+    public Set<String> baseLibraries() throws IOException, InterruptedException {
+        Set<String> out = new TreeSet<>();
+        sharedLibraries(javaRuntime()).forEach(p -> out.add(p.toString()));
+        return out;
+    }
+
     static String initScript() {
         String java = "/jre/bin/java $(cat /jvmm/jvm-options) $main";
         return """
@@ -449,6 +477,12 @@ public final class Lab {
             try (OutputStream o = Files.newOutputStream(initrd)) {
                 Files.copy(base, o);
                 perRun.writeTo(o, false);
+            }
+            for (Path extra : req.extraArchives()) {
+                // The kernel unpacks concatenated archives in turn. (writeTo closed the stream above.)
+                try (OutputStream o = Files.newOutputStream(initrd, StandardOpenOption.APPEND)) {
+                    Files.copy(extra, o);
+                }
             }
             long initrdMib = Files.size(initrd) >> 20;
             // A host script's programs (JVMs for vsock-check, say) need room of their own.

@@ -1,0 +1,65 @@
+package dev.jvmm.bootbench;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * What a bench boot's console says, line by line as it arrives: the kernel's "Run /init" line with
+ * its printk time, and the markers the bench init prints ({@link BenchInit}; the same words
+ * {@link GuestConsole} reads from a whole console afterwards). The peers' runners time these
+ * lines on arrival.
+ */
+public final class BenchConsole {
+    /** The bench init's first line: {@code jvmm-bench: init uptime=<seconds from /proc/uptime>}. */
+    public static final String INIT_MARKER = GuestConsole.INIT_MARKER;
+    /** The bench init's ready line: {@code jvmm-bench: ready uptime=<seconds from /proc/uptime>}. */
+    public static final String READY_MARKER = GuestConsole.READY_MARKER;
+    /** Printed after the boot timer and before the exit register: the last moment the VMM surely runs. */
+    public static final String STOPPING_MARKER = "jvmm-bench: stopping";
+    /** The kernel's line when it starts the initramfs's init (KERN_INFO: absent under "quiet"). */
+    public static final String RUN_INIT = "Run /init as init process";
+
+    private static final Pattern PRINTK_TIME = Pattern.compile("^\\[\\s*(\\d+)\\.(\\d{1,9})\\]");
+    private static final Pattern READY = Pattern.compile(Pattern.quote(READY_MARKER) + "(\\d+(?:\\.\\d+)?)");
+    private static final Pattern INIT = Pattern.compile(Pattern.quote(INIT_MARKER) + "(\\d+(?:\\.\\d+)?)");
+
+    private BenchConsole() {}
+
+    /** The printk timestamp at the start of {@code line} ("[    3.945256] ...") in ms, or null. */
+    public static Double printkMs(String line) {
+        Matcher m = PRINTK_TIME.matcher(stripControl(line));
+        if (!m.find()) {
+            return null;
+        }
+        return Long.parseLong(m.group(1)) * 1000.0 + Double.parseDouble("0." + m.group(2)) * 1000.0;
+    }
+
+    public static boolean isRunInit(String line) {
+        return line.contains(RUN_INIT);
+    }
+
+    /** The guest's uptime in ms from a ready line, or null when {@code line} is not one. */
+    public static Double readyUptimeMs(String line) {
+        Matcher m = READY.matcher(line);
+        return m.find() ? Double.parseDouble(m.group(1)) * 1000.0 : null;
+    }
+
+    /** The guest's uptime in ms from the init's first line, or null when {@code line} is not one. */
+    public static Double initUptimeMs(String line) {
+        Matcher m = INIT.matcher(line);
+        return m.find() ? Double.parseDouble(m.group(1)) * 1000.0 : null;
+    }
+
+    public static boolean isStopping(String line) {
+        return line.contains(STOPPING_MARKER);
+    }
+
+    /** Drops carriage returns and leading NULs a serial console may put before a line. */
+    static String stripControl(String line) {
+        int i = 0;
+        while (i < line.length() && (line.charAt(i) == '\r' || line.charAt(i) == '\0')) {
+            i++;
+        }
+        return line.substring(i);
+    }
+}
