@@ -33,6 +33,9 @@ class KvmAbiTest {
               P("KVM_SET_REGS", KVM_SET_REGS); P("KVM_GET_SREGS", KVM_GET_SREGS); P("KVM_SET_SREGS", KVM_SET_SREGS);
               P("KVM_SET_MSRS", KVM_SET_MSRS); P("KVM_GET_FPU", KVM_GET_FPU); P("KVM_SET_FPU", KVM_SET_FPU);
               P("KVM_GET_LAPIC", KVM_GET_LAPIC); P("KVM_SET_LAPIC", KVM_SET_LAPIC); P("KVM_SET_CPUID2", KVM_SET_CPUID2);
+              P("KVM_GET_ONE_REG", KVM_GET_ONE_REG); P("KVM_SET_ONE_REG", KVM_SET_ONE_REG);
+              P("KVM_CREATE_DEVICE", KVM_CREATE_DEVICE); P("KVM_SET_DEVICE_ATTR", KVM_SET_DEVICE_ATTR);
+              P("KVM_GET_DEVICE_ATTR", KVM_GET_DEVICE_ATTR); P("KVM_HAS_DEVICE_ATTR", KVM_HAS_DEVICE_ATTR);
               P("RUN_IMMEDIATE_EXIT", offsetof(struct kvm_run, immediate_exit));
               P("RUN_EXIT_REASON", offsetof(struct kvm_run, exit_reason));
               P("RUN_IO_DIRECTION", offsetof(struct kvm_run, io.direction));
