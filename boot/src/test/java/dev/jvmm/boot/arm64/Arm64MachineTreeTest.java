@@ -1,6 +1,7 @@
 package dev.jvmm.boot.arm64;
 
 import dev.jvmm.boot.fdt.Dtc;
+import dev.jvmm.boot.fdt.Libfdt;
 import dev.jvmm.vmm.memory.MemoryRegion;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -60,6 +61,25 @@ class Arm64MachineTreeTest {
         assertEquals("", r.err(), "dtc warnings");
         assertEquals(resource("machine-gicv3.dts"), r.out());
         assertArrayEquals(Dtc.compile(tmp, r.out()), dtb, "dtc compiles the same source to the same bytes");
+    }
+
+    /** What Linux's early boot and its interrupt code take from the tree, read back through libfdt. */
+    @Test
+    void libfdtReadsTheMachineAsTheKernelWould() throws Exception {
+        Libfdt.assumeInstalled();
+        assertEquals(List.of("check ok", "root-cells 2 2", "bootargs " + BOOTARGS, "initrd 0x8fd00000 0x8fe00000",
+                "stdout /serial@40002000 found", "memory 0x80000000 0x10000000", "cpu 0x0 psci", "cpu 0x1 psci",
+                "interrupts /timer -> /interrupt-controller@3fff0000: <1 13 4> <1 14 4> <1 11 4> <1 10 4>",
+                "interrupts /rtc@40001000 -> /interrupt-controller@3fff0000: <0 2 4>",
+                "interrupts /serial@40002000 -> /interrupt-controller@3fff0000: <0 1 4>",
+                "interrupts /virtio@40003000 -> /interrupt-controller@3fff0000: <0 16 1>",
+                "interrupts /virtio@40004000 -> /interrupt-controller@3fff0000: <0 17 1>",
+                "interrupts /virtio@40005000 -> /interrupt-controller@3fff0000: <0 18 1>"),
+                Libfdt.read(tmp, Arm64MachineTree.dtb(sample(3))));
+        List<String> big = Libfdt.read(tmp, Arm64MachineTree.dtb(Arm64Machine.standard(64 * Arm64Layout.GIB, 17, 3,
+                List.of(), "console=ttyS0", 0, 0)));
+        assertTrue(big.contains("memory 0x80000000 0x1000000000"), big.toString());
+        assertTrue(big.contains("cpu 0x100 psci"), "vCPU 16: " + big);
     }
 
     @Test

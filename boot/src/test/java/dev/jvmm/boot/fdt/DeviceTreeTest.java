@@ -88,6 +88,20 @@ class DeviceTreeTest {
     }
 
     @Test
+    void libfdtPassesTheSampleAndCatchesACorruptedCopy() throws Exception {
+        Libfdt.assumeInstalled();
+        byte[] dtb = sample().toDtb();
+        assertEquals("check ok", Libfdt.check(tmp, dtb));
+        byte[] badString = dtb.clone();
+        ByteBuffer.wrap(badString).putInt(32, 3); // size_dt_strings cut: property names run off the block
+        assertTrue(Libfdt.check(tmp, badString).startsWith("check FDT_ERR_"), Libfdt.check(tmp, badString));
+        byte[] badEnd = dtb.clone();
+        int stringsOff = ByteBuffer.wrap(dtb).getInt(12);
+        ByteBuffer.wrap(badEnd).putInt(stringsOff - 4, DeviceTree.FDT_END_NODE); // no FDT_END
+        assertTrue(Libfdt.check(tmp, badEnd).startsWith("check FDT_ERR_"), Libfdt.check(tmp, badEnd));
+    }
+
+    @Test
     void headerFieldsAndBlockAlignment() {
         byte[] dtb = sample().toDtb();
         ByteBuffer b = ByteBuffer.wrap(dtb);
