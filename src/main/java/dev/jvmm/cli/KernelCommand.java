@@ -20,16 +20,17 @@ final class KernelCommand implements Runnable {
     @Command(name = "build", mixinStandardHelpOptions = true,
             description = {"Build the guest kernel from Debian's linux-source-6.1 (tinyconfig + jvmm's fragment),"
                     + " or reuse the cached build.",
-                    "Prints two lines for scripts: 'vmlinux PATH' and 'bzImage PATH'. Progress goes to stderr."})
+                    "Prints two lines for scripts: 'vmlinux PATH' and 'bzImage PATH' ('Image PATH' for aarch64,"
+                            + " cross-compiled). Progress goes to stderr."})
     static final class Build implements Callable<Integer> {
-        @Option(names = "--arch", defaultValue = "x86_64", description = "target architecture (x86_64)")
+        @Option(names = "--arch", defaultValue = "x86_64", description = "target architecture: x86_64 or aarch64")
         String arch;
 
         @Override
         public Integer call() throws Exception {
             KernelBuilder.Built b = new KernelBuilder(arch).buildOrReuse();
             System.out.println("vmlinux " + b.vmlinux().toAbsolutePath());
-            System.out.println("bzImage " + b.bzImage().toAbsolutePath());
+            System.out.println(b.imageName() + " " + b.image().toAbsolutePath());
             return 0;
         }
     }

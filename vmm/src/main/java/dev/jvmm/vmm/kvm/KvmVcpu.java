@@ -138,6 +138,35 @@ public final class KvmVcpu implements AutoCloseable {
         Syscalls.ioctl(fd, KvmIoctls.KVM_SET_LAPIC, Syscalls.address(b), "KVM_SET_LAPIC");
     }
 
+    /** arm64 KVM_ARM_VCPU_INIT with {target, features[0..6]} (from KVM_ARM_PREFERRED_TARGET, features added). */
+    public void armInit(int[] init) {
+        if (init.length != 8) {
+            throw new IllegalArgumentException("struct kvm_vcpu_init has 8 words, not " + init.length);
+        }
+        ByteBuffer b = Syscalls.struct(32);
+        for (int i = 0; i < 8; i++) {
+            b.putInt(4 * i, init[i]);
+        }
+        Syscalls.ioctl(fd, KvmIoctls.KVM_ARM_VCPU_INIT, Syscalls.address(b), "KVM_ARM_VCPU_INIT");
+    }
+
+    /** KVM_SET_ONE_REG of a 64-bit register. */
+    public void setOneReg(long id, long value) {
+        ByteBuffer v = Syscalls.struct(8).putLong(0, value);
+        ByteBuffer r = Syscalls.struct(16);
+        r.putLong(0, id).putLong(8, Syscalls.address(v));
+        Syscalls.ioctl(fd, KvmIoctls.KVM_SET_ONE_REG, Syscalls.address(r), String.format("KVM_SET_ONE_REG 0x%x", id));
+    }
+
+    /** KVM_GET_ONE_REG of a 64-bit register. */
+    public long getOneReg(long id) {
+        ByteBuffer v = Syscalls.struct(8);
+        ByteBuffer r = Syscalls.struct(16);
+        r.putLong(0, id).putLong(8, Syscalls.address(v));
+        Syscalls.ioctl(fd, KvmIoctls.KVM_GET_ONE_REG, Syscalls.address(r), String.format("KVM_GET_ONE_REG 0x%x", id));
+        return v.getLong(0);
+    }
+
     @Override
     public synchronized void close() {
         if (closed) {

@@ -15,6 +15,7 @@ public final class KvmVm implements AutoCloseable {
     private final int fd;
     private final List<KvmVcpu> vcpus = new ArrayList<>();
     private final List<Integer> eventfds = new ArrayList<>();
+    private final List<KvmDevice> devices = new ArrayList<>();
     private boolean closed;
 
     KvmVm(KvmSystem system, int fd) {
@@ -131,6 +132,37 @@ public final class KvmVm implements AutoCloseable {
         return vcpu;
     }
 
+    /**
+     * KVM_CREATE_DEVICE (arm64's vGIC): a device of {@code type} emulated in the kernel. Throws
+     * SyscallException with ENODEV where the host cannot emulate that type.
+     */
+    public synchronized KvmDevice createDevice(int type) {
+        ByteBuffer b = Syscalls.struct(12); // struct kvm_create_device: type, fd (out), flags
+        b.putInt(0, type);
+        Syscalls.ioctl(fd, KvmIoctls.KVM_CREATE_DEVICE, Syscalls.address(b), "KVM_CREATE_DEVICE");
+        KvmDevice d = new KvmDevice(b.getInt(4), type);
+        devices.add(d);
+        return d;
+    }
+
+    /** KVM_CREATE_DEVICE with KVM_CREATE_DEVICE_TEST: whether this host's KVM can make a device of {@code type}. */
+    public boolean canCreateDevice(int type) {
+        ByteBuffer b = Syscalls.struct(12);
+        b.putInt(0, type).putInt(8, 1);
+        return Syscalls.ioctlNoThrow(fd, KvmIoctls.KVM_CREATE_DEVICE, Syscalls.address(b)) == 0;
+    }
+
+    /** arm64 KVM_ARM_PREFERRED_TARGET: struct kvm_vcpu_init as {target, features[0..6]}. */
+    public int[] armPreferredTarget() {
+        ByteBuffer b = Syscalls.struct(32);
+        Syscalls.ioctl(fd, KvmIoctls.KVM_ARM_PREFERRED_TARGET, Syscalls.address(b), "KVM_ARM_PREFERRED_TARGET");
+        int[] init = new int[8];
+        for (int i = 0; i < 8; i++) {
+            init[i] = b.getInt(4 * i);
+        }
+        return init;
+    }
+
     public KvmSystem system() {
         return system;
     }
@@ -143,6 +175,9 @@ public final class KvmVm implements AutoCloseable {
         closed = true;
         for (KvmVcpu v : vcpus) {
             v.close();
+        }
+        for (KvmDevice d : devices) {
+            Syscalls.close(d.fd());
         }
         Syscalls.close(fd);
         for (int efd : eventfds) {

@@ -55,6 +55,16 @@ public final class KvmIoctls {
     public static final long KVM_SET_CPUID2 = iow(0x90, 8);
     public static final long KVM_GET_XCRS = ior(0xa6, 392);
     public static final long KVM_SET_XCRS = iow(0xa7, 392);
+    // device control and arm64 vCPUs: linux/kvm.h defines these for every architecture with the same
+    // numbers; arm64's values are checked against the arm64 headers by Arm64KvmAbiTest.
+    public static final long KVM_GET_ONE_REG = iow(0xab, 16);
+    public static final long KVM_SET_ONE_REG = iow(0xac, 16);
+    public static final long KVM_ARM_VCPU_INIT = iow(0xae, 32);
+    public static final long KVM_ARM_PREFERRED_TARGET = ior(0xaf, 32);
+    public static final long KVM_CREATE_DEVICE = iowr(0xe0, 12);
+    public static final long KVM_SET_DEVICE_ATTR = iow(0xe1, 24);
+    public static final long KVM_GET_DEVICE_ATTR = iow(0xe2, 24);
+    public static final long KVM_HAS_DEVICE_ATTR = iow(0xe3, 24);
 
     // capabilities
     public static final int KVM_CAP_IRQCHIP = 0;

@@ -36,6 +36,9 @@ class KvmAbiTest {
               P("KVM_GET_XCRS", KVM_GET_XCRS); P("KVM_SET_XCRS", KVM_SET_XCRS); P("KVM_CAP_XCRS", KVM_CAP_XCRS);
               P("XCRS_SIZE", sizeof(struct kvm_xcrs)); P("XCRS_FIRST_XCR", offsetof(struct kvm_xcrs, xcrs[0].xcr));
               P("XCRS_FIRST_VALUE", offsetof(struct kvm_xcrs, xcrs[0].value));
+              P("KVM_GET_ONE_REG", KVM_GET_ONE_REG); P("KVM_SET_ONE_REG", KVM_SET_ONE_REG);
+              P("KVM_CREATE_DEVICE", KVM_CREATE_DEVICE); P("KVM_SET_DEVICE_ATTR", KVM_SET_DEVICE_ATTR);
+              P("KVM_GET_DEVICE_ATTR", KVM_GET_DEVICE_ATTR); P("KVM_HAS_DEVICE_ATTR", KVM_HAS_DEVICE_ATTR);
               P("RUN_IMMEDIATE_EXIT", offsetof(struct kvm_run, immediate_exit));
               P("RUN_EXIT_REASON", offsetof(struct kvm_run, exit_reason));
               P("RUN_IO_DIRECTION", offsetof(struct kvm_run, io.direction));
