@@ -38,6 +38,7 @@ public final class Main implements Runnable {
         COMMANDS.put("initramfs", InitramfsCommand::new);
         COMMANDS.put("doctor", DoctorCommand::new);
         COMMANDS.put("selftest", SelftestCommand::new);
+        COMMANDS.put("bench", BenchGroupCommand::new);
         COMMANDS.put("bench-exits", BenchCommand::new);
         COMMANDS.put("bench-peer", BenchPeerCommand::new);
         COMMANDS.put("vsock-check", VsockCheckCommand::new);
