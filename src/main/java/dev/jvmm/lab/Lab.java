@@ -48,7 +48,9 @@ public final class Lab {
     static final long ARCHIVE_OFFSET = 1 << 20;
     static final long OUT_DISK_BYTES = 256L << 20;
     static final List<String> INNER_JVM_OPTIONS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-            "-XX:-UsePerfData", "-Xshare:auto", "-Xss512k", "-Djna.tmpdir=/tmp", "-Djava.io.tmpdir=/tmp");
+            "-XX:-UsePerfData", "-Xshare:auto", "-Xss512k", "-Djava.io.tmpdir=/tmp",
+            // jvmm's native library travels in the initramfs, ready: no copy out of the jar in each L1.
+            "-Djvmm.native.lib=/jvmm/native/libjvmmsys.so");
     static final List<HostTools.Requirement> NEEDS = List.of(
             new HostTools.Requirement("/usr/bin/qemu-system-x86_64", "qemu-system-x86"),
             new HostTools.Requirement("/bin/busybox", "busybox-static"),
@@ -276,7 +278,7 @@ public final class Lab {
             }
         }
         HostTools.deleteTree(unpacked);
-        // JNA's own native library needs only libc and the loader, both already here.
+        // jvmm's own native library needs only libc and the loader, both already here.
         return libs.stream().map(Path::of).toList();
     }
 
@@ -430,11 +432,16 @@ public final class Lab {
 
         Initramfs perRun = new Initramfs();
         perRun.fileFrom("jvmm/jvmm.jar", jar, 0644);
+        perRun.file("jvmm/native/libjvmmsys.so", nativeLibrary(jar), 0755);
         // AppCDS: the inner JVM starts about 20x slower than on the host; a class-data archive of
         // jvmm's own classes, trained on the first lab run of this jar, saves seconds each run.
         Path archive = Cache.dir("lab").resolve("app-" + Hashing.key(Files.readAllBytes(jar), jre.getFileName()) + ".jsa");
         boolean training = !Files.isRegularFile(archive);
         List<String> jvmOptions = new ArrayList<>(INNER_JVM_OPTIONS);
+        String diagnosis = System.getenv("JVMM_LAB_JVM_OPTIONS"); // diagnosis: e.g. -Xlog:class+load:stdout:uptime
+        if (diagnosis != null && !diagnosis.isBlank()) {
+            jvmOptions.addAll(List.of(diagnosis.trim().split("\\s+")));
+        }
         String childArchive;
         if (!training) {
             jvmOptions.add("-XX:SharedArchiveFile=/jvmm/app.jsa");
@@ -519,6 +526,20 @@ public final class Lab {
             Files.deleteIfExists(initrd);
             if (outDisk != null) {
                 Files.deleteIfExists(outDisk);
+            }
+        }
+    }
+
+    /** jvmm's native library for L1's architecture, out of jvmm's jar. */
+    static byte[] nativeLibrary(Path jar) throws IOException {
+        String entry = "dev/jvmm/vmm/sys/native/linux-x86_64/libjvmmsys.so";
+        try (var zip = new java.util.zip.ZipFile(jar.toFile())) {
+            var e = zip.getEntry(entry);
+            if (e == null) {
+                throw new IOException(jar + " has no " + entry);
+            }
+            try (InputStream in = zip.getInputStream(e)) {
+                return in.readAllBytes();
             }
         }
     }
