@@ -135,7 +135,11 @@ final class BootCommand implements Callable<Integer> {
         for (String d : drives) {
             driveSpecs.add(Drives.resolve(DeviceSpecs.Drive.parse(d), System.err));
         }
-        DeviceSpecs.Devices devices = new DeviceSpecs.Devices(driveSpecs, nets.stream().map(DeviceSpecs.Net::parse).toList(),
+        List<DeviceSpecs.Net> netSpecs = new ArrayList<>(); // a loop, not a stream: see Main on start-up
+        for (String n : nets) {
+            netSpecs.add(DeviceSpecs.Net.parse(n));
+        }
+        DeviceSpecs.Devices devices = new DeviceSpecs.Devices(driveSpecs, netSpecs,
                 vsock == null ? null : DeviceSpecs.Vsock.parse(vsock), rng, discovery);
         MachineConfig config = kernel != null ? kernelConfig(devices) : ImageInput.config(image, updateFrom, exec, maxBoots,
                 append, memoryMib, cpus, timeoutSeconds, timeline, devices, metrics, System.err);

@@ -15,9 +15,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.PrintStream;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.function.Supplier;
+import java.util.List;
 
 /**
  * The jvmm command line. picocli builds a command's model by reflection, which costs tens of
@@ -28,21 +26,29 @@ import java.util.function.Supplier;
         description = "A KVM virtual machine monitor in Java that boots Linux guests and container-OS images.",
         footer = {"", ExitCodes.HELP})
 public final class Main implements Runnable {
-    /** Every subcommand by name, in the order help lists them; each made only when it runs. */
-    static final Map<String, Supplier<Object>> COMMANDS = new LinkedHashMap<>();
+    /** Every subcommand, in the order help lists them; each made only when it runs ({@link #make}). */
+    static final List<String> COMMANDS = List.of("boot", "image", "kernel", "initramfs", "doctor", "selftest", "bench",
+            "bench-exits", "vsock-check", "smoke", "ctl");
 
-    static {
-        COMMANDS.put("boot", BootCommand::new);
-        COMMANDS.put("image", ImageCommand::new);
-        COMMANDS.put("kernel", KernelCommand::new);
-        COMMANDS.put("initramfs", InitramfsCommand::new);
-        COMMANDS.put("doctor", DoctorCommand::new);
-        COMMANDS.put("selftest", SelftestCommand::new);
-        COMMANDS.put("bench", BenchGroupCommand::new);
-        COMMANDS.put("bench-exits", BenchCommand::new);
-        COMMANDS.put("vsock-check", VsockCheckCommand::new);
-        COMMANDS.put("smoke", SmokeCommand::new);
-        COMMANDS.put("ctl", CtlCommand::new);
+    /**
+     * The command object for {@code name}, or null. A switch, not a map of constructor references:
+     * the first method reference of a JVM links invokedynamic, which a boot would pay for here.
+     */
+    static Object make(String name) {
+        return switch (name) {
+            case "boot" -> new BootCommand();
+            case "image" -> new ImageCommand();
+            case "kernel" -> new KernelCommand();
+            case "initramfs" -> new InitramfsCommand();
+            case "doctor" -> new DoctorCommand();
+            case "selftest" -> new SelftestCommand();
+            case "bench" -> new BenchGroupCommand();
+            case "bench-exits" -> new BenchCommand();
+            case "vsock-check" -> new VsockCheckCommand();
+            case "smoke" -> new SmokeCommand();
+            case "ctl" -> new CtlCommand();
+            default -> null;
+        };
     }
 
     @CommandLine.Spec
@@ -56,7 +62,9 @@ public final class Main implements Runnable {
     /** The whole command tree: for help and for tests. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
-        COMMANDS.forEach((name, make) -> cl.addSubcommand(name, make.get()));
+        for (String name : COMMANDS) {
+            cl.addSubcommand(name, make(name));
+        }
         cl.addSubcommand("help", new CommandLine.HelpCommand());
         return configure(cl);
     }
@@ -66,12 +74,12 @@ public final class Main implements Runnable {
      * one; the whole tree otherwise (top-level help, a typo: picocli then suggests the right word).
      */
     public static CommandLine commandLine(String... args) {
-        Supplier<Object> make = args.length > 0 ? COMMANDS.get(args[0]) : null;
-        if (make == null) {
+        Object command = args.length > 0 ? make(args[0]) : null;
+        if (command == null) {
             return commandLine();
         }
         CommandLine cl = new CommandLine(new Main());
-        cl.addSubcommand(args[0], make.get());
+        cl.addSubcommand(args[0], command);
         return configure(cl);
     }
 
@@ -80,11 +88,14 @@ public final class Main implements Runnable {
         if (ctl != null) {
             ctl.setStopAtPositional(true); // exec's command may hold its own options: ctl exec ls -l
         }
-        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            PrintStream err = cmd.getErr() != null ? new PrintStream(System.err, true) : System.err;
-            String msg = ex.getMessage() != null ? ex.getMessage() : ex.toString();
-            err.println("jvmm: " + msg.replace('\n', ' '));
-            return exitStatus(ex);
+        cl.setExecutionExceptionHandler(new CommandLine.IExecutionExceptionHandler() {
+            @Override
+            public int handleExecutionException(Exception ex, CommandLine cmd, CommandLine.ParseResult parsed) {
+                PrintStream err = cmd.getErr() != null ? new PrintStream(System.err, true) : System.err;
+                String msg = ex.getMessage() != null ? ex.getMessage() : ex.toString();
+                err.println("jvmm: " + msg.replace('\n', ' '));
+                return exitStatus(ex);
+            }
         });
         return cl;
     }
