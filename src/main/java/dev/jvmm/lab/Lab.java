@@ -131,7 +131,7 @@ public final class Lab {
                 c.devices().rng(), c.devices().discovery());
         MachineConfig inner = new MachineConfig(kernel, initrd, c.cmdline(), c.memoryMib(),
                 c.cpus(), c.timeoutSeconds(), c.timeline(), false, // the outer jvmm owns the escape key
-                devices, c.metricsFile() == null ? null : Path.of(INNER_METRICS), innerImage);
+                devices, c.metricsFile() == null ? null : Path.of(INNER_METRICS), innerImage, c.arch());
         // Each image pass may take the whole --timeout; the lab's own guard allows for all of them.
         int timeout = image == null || c.timeoutSeconds() == 0 ? c.timeoutSeconds() : c.timeoutSeconds() * image.maxBoots();
         return run(new Request(List.of(), MachineConfigFile.write(inner), files.map(), c.memoryMib(),
