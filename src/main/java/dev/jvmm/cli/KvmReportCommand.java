@@ -68,7 +68,7 @@ final class KvmReportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        LabArch host = hostArch();
+        LabArch host = LabArch.host();
         LabArch want = arch == null ? host : LabArch.named(arch);
         boolean inLab = lab == LabMode.always || lab == LabMode.auto
                 && (want != host || !Files.exists(Path.of(KvmSystem.DEFAULT_PATH)));
@@ -109,13 +109,6 @@ final class KvmReportCommand implements Callable<Integer> {
         }
         System.out.println(jvmTimes());
         return ok ? 0 : ExitCodes.INTERNAL_ERROR;
-    }
-
-    static LabArch hostArch() {
-        return switch (System.getProperty("os.arch").toLowerCase(Locale.ROOT)) {
-            case "aarch64", "arm64" -> LabArch.AARCH64;
-            default -> LabArch.X86_64;
-        };
     }
 
     private static String kernelRelease() {

@@ -132,6 +132,14 @@ public enum LabArch {
         return List.copyOf(out);
     }
 
+    /** The architecture this JVM runs on (os.arch); anything but arm64 counts as x86_64. */
+    public static LabArch host() {
+        return switch (System.getProperty("os.arch").toLowerCase(Locale.ROOT)) {
+            case "aarch64", "arm64" -> AARCH64;
+            default -> X86_64;
+        };
+    }
+
     /** By name as {@code --arch} takes it: x86_64 (or amd64), aarch64 (or arm64). */
     public static LabArch named(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {

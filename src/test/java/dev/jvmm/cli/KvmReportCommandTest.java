@@ -44,7 +44,7 @@ class KvmReportCommandTest {
 
     @Test
     void aForeignArchitectureWithoutTheLabIsRefusedInWords() {
-        String foreign = KvmReportCommand.hostArch() == dev.jvmm.lab.LabArch.X86_64 ? "aarch64" : "x86_64";
+        String foreign = dev.jvmm.lab.LabArch.host() == dev.jvmm.lab.LabArch.X86_64 ? "aarch64" : "x86_64";
         java.io.StringWriter err = new java.io.StringWriter();
         var cl = Main.commandLine("kvm-report");
         cl.setErr(new java.io.PrintWriter(err));
