@@ -66,8 +66,12 @@ final class Arm64LabPieces {
     Pieces prepare() throws IOException, InterruptedException {
         HostTools.ensure("the arm64 lab", NEEDS);
         Path kernel = kernel();
-        Path jre = javaRuntime();
-        Path userland = userland();
+        List<String> pkgs = new ArrayList<>(List.of(JDK_PACKAGE, BUSYBOX_PACKAGE));
+        pkgs.addAll(LIBRARY_PACKAGES);
+        Map<String, String> versions = debian.candidates(pkgs);
+        Path jre = javaRuntime(versions.get(JDK_PACKAGE));
+        versions.remove(JDK_PACKAGE);
+        Path userland = userland(versions);
         return new Pieces(kernel.resolve("vmlinuz"), jre, baseArchive(kernel, jre, userland));
     }
 
@@ -112,9 +116,8 @@ final class Arm64LabPieces {
                 .allMatch(m -> Files.isRegularFile(kernelDir.resolve("modules/" + m + ".ko")));
     }
 
-    /** An arm64 Java runtime: this host's jlink over Debian's arm64 jmods. */
-    Path javaRuntime() throws IOException, InterruptedException {
-        String version = debian.candidates(List.of(JDK_PACKAGE)).get(JDK_PACKAGE);
+    /** An arm64 Java runtime: this host's jlink over Debian's arm64 jmods ({@link #JDK_PACKAGE} at {@code version}). */
+    Path javaRuntime(String version) throws IOException, InterruptedException {
         Path jlink = Path.of(System.getProperty("java.home"), "bin", "jlink");
         String key = Hashing.key(JDK_PACKAGE, version, System.getProperty("java.vm.version"), Lab.JAVA_MODULES, "v1");
         Path dir = Cache.dir("lab").resolve("jre-aarch64-" + key);
@@ -155,16 +158,13 @@ final class Arm64LabPieces {
         }
     }
 
-    /** busybox-static and the library packages for arm64, unpacked side by side. */
-    Path userland() throws IOException, InterruptedException {
-        List<String> pkgs = new ArrayList<>(LIBRARY_PACKAGES);
-        pkgs.add(BUSYBOX_PACKAGE);
-        Map<String, String> versions = debian.candidates(pkgs);
+    /** busybox-static and the library packages for arm64 ({@code versions}: package to version), unpacked side by side. */
+    Path userland(Map<String, String> versions) throws IOException, InterruptedException {
         Path dir = Cache.dir("lab").resolve("userland-aarch64-" + Hashing.key(versions, "v1"));
         if (Files.isRegularFile(dir.resolve("bin/busybox")) && Files.exists(dir.resolve(LOADER))) {
             return dir;
         }
-        log.println("[jvmm] lab: fetching arm64 busybox and libraries (" + String.join(", ", pkgs) + ")");
+        log.println("[jvmm] lab: fetching arm64 busybox and libraries (" + String.join(", ", versions.keySet()) + ")");
         Path staging = Cache.dir("lab").resolve(dir.getFileName() + ".partial");
         HostTools.deleteTree(staging);
         for (Map.Entry<String, String> p : versions.entrySet()) {

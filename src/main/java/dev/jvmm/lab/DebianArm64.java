@@ -80,7 +80,7 @@ final class DebianArm64 {
         for (int i = 0; i < packages.size(); i++) {
             argv[i + 2] = packages.get(i) + ":" + ARCH;
         }
-        return parsePolicy(HostTools.output(argv));
+        return parsePolicy(AptAnswers.output(argv));
     }
 
     /** Package (without :arm64) to candidate version, from apt-cache policy's output. */
@@ -110,7 +110,7 @@ final class DebianArm64 {
     String dependency(String meta, String prefix) throws IOException, InterruptedException {
         ensureArchitecture();
         for (int attempt = 0; attempt < 2; attempt++) {
-            String deps = HostTools.output("apt-cache", "depends", meta + ":" + ARCH);
+            String deps = AptAnswers.output("apt-cache", "depends", meta + ":" + ARCH);
             if (deps != null) {
                 for (String line : deps.split("\n")) {
                     line = line.trim();

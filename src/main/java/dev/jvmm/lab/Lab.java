@@ -207,10 +207,10 @@ public final class Lab {
     }
 
     private String resolveL1Package() throws IOException, InterruptedException {
-        String deps = HostTools.output("apt-cache", "depends", L1_META_PACKAGE);
+        String deps = AptAnswers.output("apt-cache", "depends", L1_META_PACKAGE);
         if ((deps == null || !deps.contains("Depends:")) && HostTools.isRoot()) {
             HostTools.run(Path.of("/tmp"), Map.of(), "apt-get", "update", "-q");
-            deps = HostTools.output("apt-cache", "depends", L1_META_PACKAGE);
+            deps = AptAnswers.output("apt-cache", "depends", L1_META_PACKAGE);
         }
         if (deps != null) {
             for (String line : deps.split("\n")) {
@@ -370,7 +370,10 @@ public final class Lab {
 
             if [ -s /tmp/classes.lst ] && [ -b /dev/jvmmout ]; then
               dump="-Xshare:dump -XX:SharedClassListFile=/tmp/classes.lst -XX:SharedArchiveFile=/tmp/app.jsa"
-              /jre/bin/java $dump -XX:+UseSerialGC -Xlog:cds=off -cp /jvmm/jvmm.jar >/dev/null 2>&1 || rm -f /tmp/app.jsa
+              if ! /jre/bin/java $dump -XX:+UseSerialGC -cp /jvmm/jvmm.jar >/tmp/dump.log 2>&1; then
+                rm -f /tmp/app.jsa
+                echo "jvmm: lab: no class-data archive this run: $(grep -m 1 -i error /tmp/dump.log || tail -n 1 /tmp/dump.log)"
+              fi
             fi""";
 
     static String initScript() {
