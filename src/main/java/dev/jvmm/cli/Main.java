@@ -44,6 +44,7 @@ public final class Main implements Runnable {
         COMMANDS.put("vsock-check", VsockCheckCommand::new);
         COMMANDS.put("smoke", SmokeCommand::new);
         COMMANDS.put("ctl", CtlCommand::new);
+        COMMANDS.put("kvm-report", KvmReportCommand::new);
     }
 
     @CommandLine.Spec
