@@ -157,12 +157,18 @@ final class BootCommand implements Callable<Integer> {
             Machine.checkInput(hostScript, "host script");
             script = Files.readString(hostScript);
         }
-        if (config.arch() != Arch.host()) {
-            throw new IllegalArgumentException("an " + config.arch() + " guest needs an " + config.arch() + " host with KVM;"
-                    + " this host is " + Arch.host() + " (the " + config.arch() + " lab is not available yet)");
+        // A guest of another architecture than the host's runs in the lab of its own (QEMU emulating its CPU).
+        boolean foreign = config.arch() != Arch.host();
+        if (foreign && lab == LabMode.never) {
+            throw new IllegalArgumentException("an " + config.arch() + " guest runs on an " + config.arch() + " host with KVM"
+                    + " or in the " + config.arch() + " lab; this host is " + Arch.host() + " and --lab=never refuses the lab");
         }
         try (Drives.Held held = Drives.lock(config)) {
-            if (Guest.useLab(lab, System.err)) {
+            if (foreign || Guest.useLab(lab, System.err)) {
+                if (foreign && lab == LabMode.auto) {
+                    System.err.println("jvmm: an " + config.arch() + " guest on this " + Arch.host() + " host: running in the "
+                            + config.arch() + " lab");
+                }
                 try (Terminal ignored = Terminal.raw()) {
                     return Guest.lab(System.err).boot(config, script, System.in, new FileOutputStream(FileDescriptor.out));
                 }

@@ -158,6 +158,16 @@ final class Arm64LabPieces {
         }
     }
 
+    /**
+     * Debian's static busybox for arm64, from the same unpacked userland as L1's: what an aarch64
+     * guest's busybox initramfs carries (the host's /bin/busybox is x86_64).
+     */
+    Path guestBusybox() throws IOException, InterruptedException {
+        List<String> pkgs = new ArrayList<>(List.of(BUSYBOX_PACKAGE));
+        pkgs.addAll(LIBRARY_PACKAGES);
+        return userland(debian.candidates(pkgs)).resolve("bin/busybox");
+    }
+
     /** busybox-static and the library packages for arm64 ({@code versions}: package to version), unpacked side by side. */
     Path userland(Map<String, String> versions) throws IOException, InterruptedException {
         Path dir = Cache.dir("lab").resolve("userland-aarch64-" + Hashing.key(versions, "v1"));

@@ -158,6 +158,11 @@ public final class Lab {
         this.arch = arch;
     }
 
+    /** Debian's static arm64 busybox (fetched once, shared with the arm64 lab's L1): for an aarch64 guest's initramfs. */
+    public static Path arm64Busybox(PrintStream log) throws IOException, InterruptedException {
+        return new Arm64LabPieces(log).guestBusybox();
+    }
+
     /** The architecture this lab's L1 runs. */
     public LabArch arch() {
         return arch == null ? LabArch.X86_64 : arch;

@@ -2,6 +2,7 @@ package dev.jvmm.lab;
 
 import dev.jvmm.boot.arm64.Arm64Image;
 import dev.jvmm.machine.MachineConfig;
+import dev.jvmm.machine.arch.Arch;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -149,9 +150,9 @@ public enum LabArch {
         };
     }
 
-    /** The lab a machine needs: its kernel's architecture; an image boot is x86_64 (the only image layout jvmm boots). */
-    public static LabArch forMachine(MachineConfig c) throws IOException {
-        return c.kernel() == null ? X86_64 : forKernel(c.kernel());
+    /** The lab a machine needs: the one of its guest's architecture (which `jvmm boot` takes from the kernel's format). */
+    public static LabArch forMachine(MachineConfig c) {
+        return c.arch() == Arch.aarch64 ? AARCH64 : X86_64;
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.jvmm.lab;
 
 import dev.jvmm.boot.arm64.Arm64Image;
 import dev.jvmm.machine.MachineConfig;
+import dev.jvmm.machine.arch.Arch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,11 +73,12 @@ class LabArchTest {
     }
 
     @Test
-    void aBootPicksItsLabFromItsKernel() throws Exception {
+    void aBootPicksTheLabOfItsGuestsArchitecture() throws Exception {
         Path image = file("Image", arm64Header());
-        MachineConfig arm = new MachineConfig(image, null, null, 256, 1, 0, false, false);
+        MachineConfig arm = new MachineConfig(image, null, null, 256, 1, 0, false, false, null, null, null, Arch.aarch64);
         assertEquals(LabArch.AARCH64, LabArch.forMachine(arm));
-        MachineConfig x86 = new MachineConfig(file("bzImage", new byte[4096]), null, null, 256, 1, 0, false, false);
+        MachineConfig x86 = new MachineConfig(file("bzImage", new byte[4096]), null, null, 256, 1, 0, false, false, null,
+                null, null, Arch.x86_64);
         assertEquals(LabArch.X86_64, LabArch.forMachine(x86));
     }
 
