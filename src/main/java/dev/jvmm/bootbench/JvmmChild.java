@@ -5,6 +5,7 @@ import dev.jvmm.machine.ImageSpec;
 import dev.jvmm.machine.JvmmCommand;
 import dev.jvmm.machine.MachineConfig;
 import dev.jvmm.machine.MachineConfigFile;
+import dev.jvmm.machine.arch.Discovery;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -86,7 +87,7 @@ final class JvmmChild {
 
     /** What `jvmm boot` would build from JvmmBootRun's arguments: the same machine, no devices but an image's own. */
     static MachineConfig config(BenchSpec spec, Path disk) {
-        DeviceSpecs.Devices none = new DeviceSpecs.Devices(List.of(), List.of(), null, false, DeviceSpecs.Discovery.auto);
+        DeviceSpecs.Devices none = new DeviceSpecs.Devices(List.of(), List.of(), null, false, Discovery.auto);
         if (disk != null) {
             return new MachineConfig(null, null, "", spec.memoryMib(), spec.cpus(), spec.timeoutSeconds(), true, false,
                     none, null, new ImageSpec(disk, "true", null, 4, null));

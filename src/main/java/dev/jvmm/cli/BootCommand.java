@@ -1,8 +1,7 @@
 package dev.jvmm.cli;
 
-import dev.jvmm.boot.KernelLoadException;
-import dev.jvmm.boot.x86.KernelFiles;
-import dev.jvmm.boot.x86.KernelImage;
+import dev.jvmm.boot.KernelFiles;
+import dev.jvmm.machine.Architectures;
 import dev.jvmm.machine.DeviceSpecs;
 import dev.jvmm.machine.Drives;
 import dev.jvmm.machine.ExitCodes;
@@ -11,6 +10,10 @@ import dev.jvmm.machine.Machine;
 import dev.jvmm.machine.MachineConfig;
 import dev.jvmm.machine.Terminal;
 import dev.jvmm.machine.Timeline;
+import dev.jvmm.machine.arch.Arch;
+import dev.jvmm.machine.arch.Architecture;
+import dev.jvmm.machine.arch.Discovery;
+import dev.jvmm.machine.arm64.Arm64Architecture;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -50,14 +53,21 @@ final class BootCommand implements Callable<Integer> {
             description = "(IMAGE) firmware passes at most: a guest reboot is the next pass (default ${DEFAULT-VALUE})")
     int maxBoots;
 
-    @Option(names = "--kernel", paramLabel = "PATH", description = "x86_64 kernel: ELF vmlinux or bzImage")
+    @Option(names = "--kernel", paramLabel = "PATH",
+            description = "x86_64 kernel (ELF vmlinux or bzImage) or aarch64 kernel (Image, Image.gz or EFI zboot)")
     Path kernel;
+
+    @Option(names = "--arch", paramLabel = "ARCH",
+            description = "(--kernel) the guest's architecture, x86_64 or aarch64 (default: the kernel file's format"
+                    + " says; otherwise the host's)")
+    Arch arch;
 
     @Option(names = "--initrd", paramLabel = "PATH", description = "initramfs / initrd image")
     Path initrd;
 
     @Option(names = "--cmdline", paramLabel = "STR",
-            description = "(--kernel) kernel command line (replaces the default: " + MachineConfig.DEFAULT_CMDLINE + ")")
+            description = "(--kernel) kernel command line (replaces the default: x86_64 " + MachineConfig.DEFAULT_CMDLINE
+                    + "; aarch64 " + Arm64Architecture.DEFAULT_CMDLINE + ")")
     String cmdline;
 
     @Option(names = "--append", paramLabel = "STR",
@@ -96,7 +106,7 @@ final class BootCommand implements Callable<Integer> {
     @Option(names = "--virtio-discovery", paramLabel = "HOW", defaultValue = "auto",
             description = "how the guest finds virtio devices: auto (the ACPI DSDT, or the kernel command line if it"
                     + " says acpi=off), both, acpi, cmdline (default ${DEFAULT-VALUE})")
-    DeviceSpecs.Discovery discovery;
+    Discovery discovery;
 
     @Option(names = "--metrics", paramLabel = "FILE", description = "write every device's counters as JSON to FILE when the VM stops")
     Path metrics;
@@ -120,6 +130,9 @@ final class BootCommand implements Callable<Integer> {
         }
         if (kernel == null && (initrd != null || cmdline != null)) {
             throw new IllegalArgumentException("--initrd and --cmdline go with --kernel (an image's boot loader makes its own)");
+        }
+        if (kernel == null && arch != null) {
+            throw new IllegalArgumentException("--arch goes with --kernel (an image is booted as the host's architecture)");
         }
         if (image == null && (exec != null || updateFrom != null)) {
             throw new IllegalArgumentException("--exec and --update-from go with an IMAGE");
@@ -148,8 +161,18 @@ final class BootCommand implements Callable<Integer> {
             Machine.checkInput(hostScript, "host script");
             script = Files.readString(hostScript);
         }
+        // A guest of another architecture than the host's runs in the lab of its own (QEMU emulating its CPU).
+        boolean foreign = config.arch() != Arch.host();
+        if (foreign && lab == LabMode.never) {
+            throw new IllegalArgumentException("an " + config.arch() + " guest runs on an " + config.arch() + " host with KVM"
+                    + " or in the " + config.arch() + " lab; this host is " + Arch.host() + " and --lab=never refuses the lab");
+        }
         try (Drives.Held held = Drives.lock(config)) {
-            if (Guest.useLab(lab, System.err)) {
+            if (foreign || Guest.useLab(lab, System.err)) {
+                if (foreign && lab == LabMode.auto) {
+                    System.err.println("jvmm: an " + config.arch() + " guest on this " + Arch.host() + " host: running in the "
+                            + config.arch() + " lab");
+                }
                 try (Terminal ignored = Terminal.raw()) {
                     return Guest.lab(System.err).boot(config, script, System.in, new FileOutputStream(FileDescriptor.out));
                 }
@@ -161,17 +184,20 @@ final class BootCommand implements Callable<Integer> {
     }
 
     private MachineConfig kernelConfig(DeviceSpecs.Devices devices) throws Exception {
-        String base = cmdline == null ? MachineConfig.DEFAULT_CMDLINE : cmdline;
+        Machine.checkInput(kernel, "kernel");
+        byte[] kernelBytes = KernelFiles.readKernel(kernel);
+        Arch guest = arch != null ? arch : Architectures.ofKernel(kernelBytes, Arch.host());
+        Architecture architecture = Architectures.of(guest);
+        String base = cmdline == null ? architecture.defaultCmdline() : cmdline;
         String fullCmdline = append == null ? base : base + " " + append;
         MachineConfig config = new MachineConfig(kernel, initrd, fullCmdline, memoryMib, cpus, timeoutSeconds, timeline,
-                true, devices, metrics);
-        Machine.checkInput(kernel, "kernel");
+                true, devices, metrics, null, guest);
         if (initrd != null) {
             Machine.checkInput(initrd, "initrd");
             KernelFiles.checkSize(initrd, "initrd", KernelFiles.MAX_INITRD_BYTES);
         }
         // A file that is no kernel fails here, on the host, in one line: not seconds later in the lab.
-        KernelImage.parse(KernelFiles.readKernel(kernel));
+        architecture.checkKernel(kernelBytes);
         return config;
     }
 }

@@ -2,6 +2,7 @@ package dev.jvmm.cli;
 
 import dev.jvmm.images.Cache;
 import dev.jvmm.images.kernel.KernelBuilder;
+import dev.jvmm.lab.LabStatus;
 import dev.jvmm.machine.KvmKind;
 import picocli.CommandLine.Command;
 
@@ -17,6 +18,7 @@ final class DoctorCommand implements Callable<Integer> {
 
     private static final List<Tool> TOOLS = List.of(
             new Tool("/usr/bin/qemu-system-x86_64", "qemu-system-x86", "the nested lab"),
+            new Tool("/usr/bin/qemu-system-aarch64", "qemu-system-arm", "the arm64 lab"),
             new Tool("/bin/busybox", "busybox-static", "guest and lab initramfs"),
             new Tool("/usr/src/linux-source-6.1.tar.xz", "linux-source-6.1", "building the guest kernel"),
             new Tool("/usr/bin/flex", "flex", "building the guest kernel"),
@@ -57,8 +59,14 @@ final class DoctorCommand implements Callable<Integer> {
                     + ": sudo apt-get install " + t.pkg());
         }
         boolean labReady = Files.exists(Path.of("/usr/bin/qemu-system-x86_64")) && Files.exists(Path.of("/bin/busybox"));
-        System.out.printf("%-14s %s%n", "lab", labReady ? "available (QEMU TCG with SVM/VMX, Debian cloud kernel as L1)"
+        System.out.printf("%-14s %s%n", "lab x86_64", labReady ? "available (QEMU TCG with SVM/VMX, Debian cloud kernel as L1)"
                 : "unavailable until qemu-system-x86 and busybox-static are installed");
+        for (LabStatus.Line l : LabStatus.arm64()) {
+            System.out.printf("%-14s %s%n", l.label(), l.text());
+            if (l.problem()) {
+                problems++;
+            }
+        }
         Path cache = Cache.root();
         System.out.printf("%-14s %s%n", "cache", cache);
         KernelBuilder.Built k = Files.exists(KernelBuilder.SOURCE_TARBALL) ? new KernelBuilder("x86_64").cached() : null;

@@ -1,6 +1,8 @@
 package dev.jvmm.cli;
 
 import dev.jvmm.images.initramfs.BusyboxInitramfs;
+import dev.jvmm.lab.Lab;
+import dev.jvmm.machine.arch.Arch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -19,13 +21,31 @@ final class InitramfsCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE", required = true, description = "where to write the initramfs")
     Path out;
 
+    @Option(names = "--arch", paramLabel = "ARCH",
+            description = "the guest's architecture, x86_64 or aarch64 (default: the host's, with the host's /bin/busybox;"
+                    + " aarch64 on another host: Debian's busybox-static:arm64, fetched once)")
+    Arch arch;
+
     @Override
     public Integer call() throws Exception {
+        Path busybox = busybox();
         String script = init == null ? BusyboxInitramfs.defaultInit() : Files.readString(init);
         try (OutputStream o = Files.newOutputStream(out)) {
-            BusyboxInitramfs.create(script).writeTo(o, true);
+            BusyboxInitramfs.create(script, busybox).writeTo(o, true);
         }
         System.out.println(out.toAbsolutePath());
         return 0;
+    }
+
+    /** A static busybox of the guest's architecture. */
+    private Path busybox() throws Exception {
+        if (arch == null || arch == Arch.host()) {
+            return BusyboxInitramfs.BUSYBOX;
+        }
+        if (arch == Arch.aarch64) {
+            return Lab.arm64Busybox(System.err);
+        }
+        throw new IllegalArgumentException("an " + arch + " initramfs needs an " + arch + " busybox; this host is "
+                + Arch.host() + " and jvmm fetches only arm64's");
     }
 }

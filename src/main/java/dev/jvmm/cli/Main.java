@@ -28,7 +28,7 @@ import java.util.List;
 public final class Main implements Runnable {
     /** Every subcommand, in the order help lists them; each made only when it runs ({@link #make}). */
     static final List<String> COMMANDS = List.of("boot", "image", "kernel", "initramfs", "doctor", "selftest", "bench",
-            "bench-exits", "vsock-check", "smoke", "ctl");
+            "bench-exits", "vsock-check", "smoke", "ctl", "kvm-report");
 
     /**
      * The command object for {@code name}, or null. A switch, not a map of constructor references:
@@ -47,6 +47,7 @@ public final class Main implements Runnable {
             case "vsock-check" -> new VsockCheckCommand();
             case "smoke" -> new SmokeCommand();
             case "ctl" -> new CtlCommand();
+            case "kvm-report" -> new KvmReportCommand();
             default -> null;
         };
     }

@@ -41,8 +41,7 @@ public final class Lab {
      * L1 kernel modules, in load order: KVM; virtio-blk on PCI for the guest's drives and for the
      * disk that carries the inner JVM's class-data archive back out; TUN for virtio-net's TAPs.
      */
-    static final List<String> L1_MODULES = List.of("irqbypass", "kvm", "kvm-amd", "kvm-intel", "virtio_ring", "virtio",
-            "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci", "virtio_blk", "tun");
+    static final List<String> L1_MODULES = LabArch.X86_64.modules();
     /** Where the class-data archive travels on the out disk: a decimal size in sector 0, the bytes from 1 MiB. */
     static final long ARCHIVE_OFFSET = 1 << 20;
     static final long OUT_DISK_BYTES = 256L << 20;
@@ -139,10 +138,11 @@ public final class Lab {
                 c.devices().rng(), c.devices().discovery());
         MachineConfig inner = new MachineConfig(kernel, initrd, c.cmdline(), c.memoryMib(),
                 c.cpus(), c.timeoutSeconds(), c.timeline(), false, // the outer jvmm owns the escape key
-                devices, c.metricsFile() == null ? null : Path.of(INNER_METRICS), innerImage);
+                devices, c.metricsFile() == null ? null : Path.of(INNER_METRICS), innerImage, c.arch());
         // Each image pass may take the whole --timeout; the lab's own guard allows for all of them.
         int timeout = image == null || c.timeoutSeconds() == 0 ? c.timeoutSeconds() : c.timeoutSeconds() * image.maxBoots();
-        return run(new Request(List.of(), MachineConfigFile.write(inner), files.map(), c.memoryMib(),
+        Lab lab = arch != null ? this : new Lab(log, LabArch.forMachine(c)); // an arm64 kernel boots in the arm64 lab
+        return lab.run(new Request(List.of(), MachineConfigFile.write(inner), files.map(), c.memoryMib(),
                 c.cpus(), timeout, c.escapeKey(), disks, c.metricsFile(), hostScript, null), stdin, stdout);
     }
 
@@ -153,9 +153,27 @@ public final class Lab {
     }
 
     private final PrintStream log;
+    /** The lab's architecture; null: a boot's is its kernel's, a command's x86_64. */
+    private final LabArch arch;
 
     public Lab(PrintStream log) {
+        this(log, null);
+    }
+
+    /** A lab of {@code arch}: an arm64 L1 (QEMU virt with EL2) for {@link LabArch#AARCH64}. */
+    public Lab(PrintStream log, LabArch arch) {
         this.log = log;
+        this.arch = arch;
+    }
+
+    /** Debian's static arm64 busybox (fetched once, shared with the arm64 lab's L1): for an aarch64 guest's initramfs. */
+    public static Path arm64Busybox(PrintStream log) throws IOException, InterruptedException {
+        return new Arm64LabPieces(log).guestBusybox();
+    }
+
+    /** The architecture this lab's L1 runs. */
+    public LabArch arch() {
+        return arch == null ? LabArch.X86_64 : arch;
     }
 
     // ---------------------------------------------------------------- pieces, each cached
@@ -202,10 +220,10 @@ public final class Lab {
     }
 
     private String resolveL1Package() throws IOException, InterruptedException {
-        String deps = HostTools.output("apt-cache", "depends", L1_META_PACKAGE);
+        String deps = AptAnswers.output("apt-cache", "depends", L1_META_PACKAGE);
         if ((deps == null || !deps.contains("Depends:")) && HostTools.isRoot()) {
             HostTools.run(Path.of("/tmp"), Map.of(), "apt-get", "update", "-q");
-            deps = HostTools.output("apt-cache", "depends", L1_META_PACKAGE);
+            deps = AptAnswers.output("apt-cache", "depends", L1_META_PACKAGE);
         }
         if (deps != null) {
             for (String line : deps.split("\n")) {
@@ -298,7 +316,7 @@ public final class Lab {
         return out;
     }
 
-    static String initScript() {
+    static String initScript(LabArch arch) {
         String java = "/jre/bin/java $(cat /jvmm/jvm-options) $main";
         return """
                 #!/bin/busybox sh
@@ -318,7 +336,7 @@ public final class Lab {
                   [ -f "$b/serial" ] && ln -sf "/dev/${b##*/}" "/dev/$(cat "$b/serial")"
                 done
                 if [ ! -c /dev/kvm ]; then
-                  echo "JVMM-LAB-ERROR=the lab's L1 kernel has no /dev/kvm (does QEMU emulate SVM/VMX here?)"
+                  echo "JVMM-LAB-ERROR=the lab's L1 kernel has no /dev/kvm (%s)"
                   poweroff -f
                 fi
                 # How the inner jvmm starts jvmm processes of its own (jvmm bench boot's runs).
@@ -342,7 +360,7 @@ public final class Lab {
                   # Its output comes after the guest's, so the two never interleave mid-line.
                   sed 's/^/[host-script] /' /tmp/host-script.log
                 fi
-                [ -f %s ] && echo "JVMM-LAB-METRICS=$(cat %s)"
+                [ -f %s ] && echo "JVMM-LAB-METRICS=$(cat %s)"%s
                 # A first run per jar trains a class-data archive; the out disk takes it back to the host.
                 if [ -f /tmp/app.jsa ] && [ -b /dev/jvmmout ]; then
                   stat -c %%s /tmp/app.jsa > /tmp/size
@@ -352,7 +370,27 @@ public final class Lab {
                 sync
                 echo "JVMM-LAB-EXIT=$rc"
                 poweroff -f
-                """.formatted(LabWatchdog.INIT_LINE, String.join(" ", L1_MODULES), java, INNER_METRICS, INNER_METRICS);
+                """.formatted(LabWatchdog.initLine(arch.heartbeatDevice()), String.join(" ", arch.modules()),
+                arch.noKvmHint(), java, INNER_METRICS, INNER_METRICS, arch.staticArchive() ? STATIC_ARCHIVE_DUMP : "");
+    }
+
+    /**
+     * Where the runtime has no default class-data archive to build on (the arm64 one, jlink'd on a
+     * host that cannot run it), the first run records its classes and L1 dumps a static archive
+     * of them (JDK and jvmm classes together) for the out disk.
+     */
+    static final String STATIC_ARCHIVE_DUMP = """
+
+            if [ -s /tmp/classes.lst ] && [ -b /dev/jvmmout ]; then
+              dump="-Xshare:dump -XX:SharedClassListFile=/tmp/classes.lst -XX:SharedArchiveFile=/tmp/app.jsa"
+              if ! /jre/bin/java $dump -XX:+UseSerialGC -cp /jvmm/jvmm.jar >/tmp/dump.log 2>&1; then
+                rm -f /tmp/app.jsa
+                echo "jvmm: lab: no class-data archive this run: $(grep -m 1 -i error /tmp/dump.log || tail -n 1 /tmp/dump.log)"
+              fi
+            fi""";
+
+    static String initScript() {
+        return initScript(LabArch.X86_64);
     }
 
     /** The cached part of L1's initramfs: busybox, KVM modules, Java runtime and its libraries. */
@@ -430,10 +468,22 @@ public final class Lab {
 
     /** Prepares every piece (with progress) and boots the lab; returns jvmm's exit status. */
     public int run(Request req, InputStream stdin, OutputStream stdout) throws IOException, InterruptedException {
-        HostTools.ensure("the nested lab", NEEDS);
-        Path l1 = l1Kernel();
-        Path jre = javaRuntime();
-        Path base = baseArchive(l1, jre);
+        LabArch la = arch();
+        Path jre;
+        Path base;
+        Path l1Kernel;
+        if (la == LabArch.AARCH64) {
+            Arm64LabPieces.Pieces p = new Arm64LabPieces(log).prepare();
+            jre = p.javaRuntime();
+            base = p.baseArchive();
+            l1Kernel = p.kernel();
+        } else {
+            HostTools.ensure("the nested lab", NEEDS);
+            Path l1 = l1Kernel();
+            jre = javaRuntime();
+            base = baseArchive(l1, jre);
+            l1Kernel = l1.resolve("vmlinuz");
+        }
         Path jar = ownJar();
 
         Initramfs perRun = new Initramfs();
@@ -453,6 +503,9 @@ public final class Lab {
             jvmOptions.add("-XX:SharedArchiveFile=/jvmm/app.jsa");
             perRun.fileFrom("jvmm/app.jsa", archive, 0644);
             childArchive = "export JVMM_CHILD_ARCHIVE=/jvmm/app.jsa\n";
+        } else if (la.staticArchive()) {
+            jvmOptions.add("-XX:DumpLoadedClassList=/tmp/classes.lst"); // the init dumps the archive after this run
+            childArchive = "";
         } else if (req.machineFile() != null) {
             jvmOptions.add("-XX:ArchiveClassesAtExit=/tmp/app.jsa"); // this boot trains it
             childArchive = "";
@@ -504,11 +557,11 @@ public final class Lab {
             // One L1 CPU per guest vCPU. (A second L1 CPU for a host script's programs made nested
             // SVM under TCG fall over: a triple-faulting guest, a silent L1.)
             int l1Cpus = Math.max(1, Math.min(req.cpus(), Runtime.getRuntime().availableProcessors()));
-            List<String> qemu = new ArrayList<>(List.of("qemu-system-x86_64", "-M", "q35", "-accel", "tcg", "-cpu", "max",
-                    "-smp", Integer.toString(l1Cpus), "-m", Integer.toString(l1Mem), "-nodefaults", "-no-user-config",
+            List<String> qemu = new ArrayList<>(la.qemuMachine());
+            qemu.addAll(List.of("-smp", Integer.toString(l1Cpus), "-m", Integer.toString(l1Mem), "-nodefaults", "-no-user-config",
                     "-display", "none", "-no-reboot", "-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con",
-                    "-kernel", l1.resolve("vmlinuz").toString(), "-initrd", initrd.toString(),
-                    "-append", "console=ttyS0 quiet loglevel=0 panic=-1 rdinit=/init"));
+                    "-kernel", l1Kernel.toString(), "-initrd", initrd.toString(),
+                    "-append", "console=" + la.console() + " quiet loglevel=0 panic=-1 rdinit=/init"));
             if (outDisk != null) {
                 try (var ch = java.nio.channels.FileChannel.open(outDisk, java.nio.file.StandardOpenOption.WRITE)) {
                     ch.truncate(0);
@@ -584,7 +637,7 @@ public final class Lab {
         Path heartbeat = watchDir.resolve("heartbeat");
         Path monitorSocket = watchDir.resolve("monitor.sock");
         List<String> argv = new ArrayList<>(qemuArgv);
-        argv.addAll(LabWatchdog.qemuArguments(heartbeat, monitorSocket));
+        argv.addAll(LabWatchdog.qemuArguments(arch().heartbeatArguments(heartbeat), monitorSocket));
         Process qemu = new ProcessBuilder(argv).redirectError(qemuLog.toFile()).start();
         LabWatchdog watchdog = new LabWatchdog(heartbeat, monitorSocket, qemu, log);
         watchdog.start();

@@ -39,14 +39,22 @@ final class LabWatchdog implements AutoCloseable {
     private volatile int revivals;
     private volatile boolean gaveUp;
 
-    /** QEMU arguments for the heartbeat port (ttyS1 in L1) and the monitor socket. */
-    static List<String> qemuArguments(Path heartbeat, Path monitor) {
-        return List.of("-chardev", "file,id=heartbeat,path=" + heartbeat, "-serial", "chardev:heartbeat",
-                "-monitor", "unix:" + monitor + ",server=on,wait=off");
+    /** QEMU arguments for the heartbeat port (the lab architecture's {@code heartbeatPort}) and the monitor socket. */
+    static List<String> qemuArguments(List<String> heartbeatPort, Path monitor) {
+        List<String> out = new java.util.ArrayList<>(heartbeatPort);
+        out.addAll(List.of("-monitor", "unix:" + monitor + ",server=on,wait=off"));
+        return out;
     }
 
-    /** The line L1's init runs in the background: one byte a second to ttyS1 while L1's timer works. */
-    static final String INIT_LINE = "(while :; do printf . > /dev/ttyS1; sleep 1; done) 2>/dev/null &";
+    /**
+     * The line L1's init runs in the background: one byte a second to {@code device} (x86_64's
+     * ttyS1, arm64's virtio console hvc0) while L1's timer works.
+     */
+    static String initLine(String device) {
+        return "(while :; do printf . > " + device + "; sleep 1; done) 2>/dev/null &";
+    }
+
+    static final String INIT_LINE = initLine("/dev/ttyS1");
 
     LabWatchdog(Path heartbeat, Path monitor, Process qemu, PrintStream log) {
         this(heartbeat, monitor, qemu, log, FIRST_BEAT_SECONDS, SILENT_SECONDS);

@@ -1,6 +1,7 @@
 package dev.jvmm.machine;
 
 import dev.jvmm.devices.virtio.blk.FencedRange;
+import dev.jvmm.machine.arch.Discovery;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -157,15 +158,6 @@ public final class DeviceSpecs {
     public static byte[] defaultMac(int index) {
         return new byte[] {0x06, 0x00, 0x4a, 0x56, 0x4d, (byte) index};
     }
-
-    /**
-     * How the guest learns of its virtio-mmio devices: {@code auto} (the default) describes each
-     * device once, in the DSDT unless the kernel command line turns ACPI off ({@link
-     * VirtioDiscovery}); {@code both} also puts the {@code virtio_mmio.device=} words on the command
-     * line (a kernel with ACPI then probes the DSDT's devices and logs "probe of virtio-mmio.N
-     * failed with error -16" for their twins); {@code acpi} and {@code cmdline} one way each.
-     */
-    public enum Discovery { auto, both, acpi, cmdline }
 
     /** Every device a machine has beyond the fixed platform ones. */
     public record Devices(List<Drive> drives, List<Net> nets, Vsock vsock, boolean rng, Discovery discovery) {

@@ -5,6 +5,7 @@ import dev.jvmm.devices.virtio.blk.FencedRange;
 import dev.jvmm.images.firmware.BootChoice;
 import dev.jvmm.images.firmware.Firmware;
 import dev.jvmm.images.firmware.FirmwareException;
+import dev.jvmm.machine.arch.Payload;
 import dev.jvmm.vmm.sys.DiskLock;
 import dev.jvmm.vmm.vcpu.StopReason;
 
@@ -114,11 +115,11 @@ public final class ImageBoot {
         return new DeviceSpecs.Devices(drives, devices.nets(), devices.vsock(), devices.rng(), devices.discovery());
     }
 
-    private Vm.Payload payload(BootChoice choice) {
+    private Payload payload(BootChoice choice) {
         // With --exec the agent is the way in: the image's init starts no shell on the console.
         String own = image.exec() != null ? choice.cmdline() + " jvmm.shell=0" : choice.cmdline();
         String cmdline = config.cmdline().isBlank() ? own : own + " " + config.cmdline();
-        return new Vm.Payload(choice.kernel(), null, cmdline);
+        return new Payload(choice.kernel(), null, cmdline);
     }
 
     private void say(String line) {

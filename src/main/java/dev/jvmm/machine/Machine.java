@@ -1,7 +1,8 @@
 package dev.jvmm.machine;
 
+import dev.jvmm.boot.KernelFiles;
 import dev.jvmm.boot.KernelLoadException;
-import dev.jvmm.boot.x86.KernelFiles;
+import dev.jvmm.machine.arch.Payload;
 import dev.jvmm.vmm.vcpu.StopReason;
 
 import java.io.FileDescriptor;
@@ -78,7 +79,7 @@ public final class Machine {
         StopReason reason = null;
         Vm vm = null;
         try {
-            vm = Vm.build(config, new Vm.Payload(kernel, initrd, config.cmdline()), timeline, err, Vm.Events.NONE, stdin, stdout);
+            vm = Vm.build(config, new Payload(kernel, initrd, config.cmdline()), timeline, err, Vm.Events.NONE, stdin, stdout);
             reason = vm.run();
             return reason;
         } finally {

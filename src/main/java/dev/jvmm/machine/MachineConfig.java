@@ -1,18 +1,22 @@
 package dev.jvmm.machine;
 
+import dev.jvmm.machine.arch.Arch;
+import dev.jvmm.machine.arch.Architecture;
+import dev.jvmm.machine.x86.X86Architecture;
+
 import java.nio.file.Path;
 
 /**
  * Everything that decides how a VM is built. Immutable; the builder reads nothing else. A kernel
  * boot names its kernel; an image boot names its disk ({@code image}) instead, and its
  * {@code cmdline} is what is appended to the command line the image's boot loader makes.
+ * {@code arch} is the guest's architecture (null: the host's).
  */
 public record MachineConfig(Path kernel, Path initrd, String cmdline, int memoryMib, int cpus, int timeoutSeconds,
                             boolean timeline, boolean escapeKey, DeviceSpecs.Devices devices, Path metricsFile,
-                            ImageSpec image) {
-    /** Firecracker's defaults, with the console on the UART jvmm emulates. */
-    public static final String DEFAULT_CMDLINE =
-            "console=ttyS0 reboot=k panic=1 i8042.noaux i8042.nomux i8042.dumbkbd";
+                            ImageSpec image, Arch arch) {
+    /** An x86_64 kernel boot's command line without --cmdline (each architecture's: {@link Architecture#defaultCmdline()}). */
+    public static final String DEFAULT_CMDLINE = X86Architecture.DEFAULT_CMDLINE;
 
     public MachineConfig {
         if ((kernel == null) == (image == null)) {
@@ -27,11 +31,27 @@ public record MachineConfig(Path kernel, Path initrd, String cmdline, int memory
         if (timeoutSeconds < 0) {
             throw new IllegalArgumentException("--timeout must not be negative");
         }
-        cmdline = cmdline == null ? (image == null ? DEFAULT_CMDLINE : "") : cmdline;
+        arch = arch == null ? Arch.host() : arch;
+        Architecture architecture = Architectures.of(arch);
+        architecture.ram((long) memoryMib << 20); // refuses a size its memory map cannot hold, in one line
+        cmdline = cmdline == null ? (image == null ? architecture.defaultCmdline() : "") : cmdline;
         devices = devices == null ? DeviceSpecs.Devices.DEFAULT : devices;
-        if (devices.count() > Vm.VIRTIO_GSIS.length) {
-            throw new IllegalArgumentException("at most " + Vm.VIRTIO_GSIS.length + " virtio devices, not " + devices.count());
+        if (devices.count() > architecture.maxVirtioDevices()) {
+            throw new IllegalArgumentException("at most " + architecture.maxVirtioDevices() + " virtio devices on " + arch
+                    + ", not " + devices.count());
         }
+        String refusal = architecture.refuses(devices.discovery());
+        if (refusal != null) {
+            throw new IllegalArgumentException(refusal);
+        }
+    }
+
+    /** A machine of the host's architecture. */
+    public MachineConfig(Path kernel, Path initrd, String cmdline, int memoryMib, int cpus, int timeoutSeconds,
+                         boolean timeline, boolean escapeKey, DeviceSpecs.Devices devices, Path metricsFile,
+                         ImageSpec image) {
+        this(kernel, initrd, cmdline, memoryMib, cpus, timeoutSeconds, timeline, escapeKey, devices, metricsFile, image,
+                null);
     }
 
     /** A kernel boot. */
@@ -47,6 +67,7 @@ public record MachineConfig(Path kernel, Path initrd, String cmdline, int memory
     }
 
     public MachineConfig withDevices(DeviceSpecs.Devices d, Path metrics) {
-        return new MachineConfig(kernel, initrd, cmdline, memoryMib, cpus, timeoutSeconds, timeline, escapeKey, d, metrics, image);
+        return new MachineConfig(kernel, initrd, cmdline, memoryMib, cpus, timeoutSeconds, timeline, escapeKey, d, metrics,
+                image, arch);
     }
 }

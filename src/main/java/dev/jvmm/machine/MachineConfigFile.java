@@ -1,5 +1,8 @@
 package dev.jvmm.machine;
 
+import dev.jvmm.machine.arch.Arch;
+import dev.jvmm.machine.arch.Discovery;
+
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringWriter;
@@ -35,6 +38,7 @@ public final class MachineConfigFile {
         if (c.initrd() != null) {
             p.setProperty("initrd", c.initrd().toString());
         }
+        p.setProperty("arch", c.arch().name());
         p.setProperty("cmdline", c.cmdline());
         p.setProperty("memoryMib", Integer.toString(c.memoryMib()));
         p.setProperty("cpus", Integer.toString(c.cpus()));
@@ -71,9 +75,20 @@ public final class MachineConfigFile {
                     required(p, "cmdline"), Integer.parseInt(required(p, "memoryMib")), Integer.parseInt(required(p, "cpus")),
                     Integer.parseInt(required(p, "timeoutSeconds")), Boolean.parseBoolean(p.getProperty("timeline")),
                     Boolean.parseBoolean(p.getProperty("escapeKey")), devices(p),
-                    p.getProperty("metrics") == null ? null : Path.of(p.getProperty("metrics")), image(p));
+                    p.getProperty("metrics") == null ? null : Path.of(p.getProperty("metrics")), image(p),
+                    arch(p));
         } catch (NumberFormatException e) {
             throw new IOException("bad number in machine file: " + e.getMessage());
+        }
+    }
+
+    /** The guest's architecture; a file from before the key existed is the host's. */
+    private static Arch arch(Properties p) throws IOException {
+        String a = p.getProperty("arch");
+        try {
+            return a == null ? null : Arch.parse(a);
+        } catch (IllegalArgumentException e) {
+            throw new IOException("machine file: " + e.getMessage());
         }
     }
 
@@ -99,7 +114,7 @@ public final class MachineConfigFile {
         }
         String vsock = p.getProperty("vsock");
         return new DeviceSpecs.Devices(drives, nets, vsock == null ? null : DeviceSpecs.Vsock.parse(vsock),
-                !"false".equals(p.getProperty("rng")), DeviceSpecs.Discovery.valueOf(p.getProperty("virtioDiscovery", "auto")));
+                !"false".equals(p.getProperty("rng")), Discovery.valueOf(p.getProperty("virtioDiscovery", "auto")));
     }
 
     private static String required(Properties p, String key) throws IOException {

@@ -1,47 +1,56 @@
 package dev.jvmm.machine;
 
-import dev.jvmm.boot.acpi.AcpiTables;
-import dev.jvmm.boot.x86.X86Layout;
 import dev.jvmm.devices.virtio.MmioTransport;
 import dev.jvmm.devices.virtio.QueueNotifier;
 import dev.jvmm.devices.virtio.VirtioDevice;
 import dev.jvmm.devices.virtio.blk.BlockDevice;
 import dev.jvmm.devices.virtio.blk.BlockFile;
+import dev.jvmm.devices.virtio.net.NetDevice;
+import dev.jvmm.devices.virtio.net.TapBackend;
 import dev.jvmm.devices.virtio.rng.RngDevice;
 import dev.jvmm.devices.virtio.rng.Urandom;
+import dev.jvmm.devices.virtio.vsock.VsockDevice;
+import dev.jvmm.machine.arch.Placed;
 import dev.jvmm.vmm.bus.Bus;
 import dev.jvmm.vmm.irq.InterruptLine;
 import dev.jvmm.vmm.kvm.KvmVm;
 import dev.jvmm.vmm.memory.GuestMemory;
+import dev.jvmm.vmm.sys.Tap;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.AccessDeniedException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
-import java.util.function.IntFunction;
+import java.util.function.Function;
 
 /**
- * Creates the virtio devices a config asks for, each on its own virtio-mmio window from
- * 0xC000_1000 up with its own interrupt, and gives both descriptions of them: the
- * {@code virtio_mmio.device=} command line (as Firecracker does) and LNRO0005 devices for the DSDT
- * ({@link VirtioDiscovery} chooses which the guest gets).
+ * The virtio devices a config asks for, in three steps the builder takes at different times:
+ * {@link #open} their host sides (files, TAPs, sockets: a device the host cannot provide fails
+ * here, in one line); {@link #place} them through the architecture's allocator (in the order
+ * drives, nets, vsock, rng), which gives the list the guest's firmware description is made
+ * from; and {@link #wire} each to its virtio-mmio transport and interrupt once the interrupt
+ * controller takes them.
  */
 public final class VirtioSetup implements AutoCloseable {
-    /** One device as placed: where its registers are and which interrupt it raises. */
-    public record Placed(MmioTransport transport, long base, int gsi) {}
-
+    private final PrintStream log;
+    private final List<VirtioDevice> devices = new ArrayList<>();
     private final List<Placed> placed = new ArrayList<>();
+    private final List<MmioTransport> transports = new ArrayList<>();
 
-    private VirtioSetup() {}
+    private VirtioSetup(PrintStream log) {
+        this.log = log;
+    }
 
-    public static VirtioSetup create(DeviceSpecs.Devices devices, GuestMemory memory, IntFunction<InterruptLine> lines,
-                                     PrintStream log) throws DeviceSetupException {
-        VirtioSetup s = new VirtioSetup();
+    /** Opens the host side of every device in {@code spec}; on failure closes those opened. */
+    public static VirtioSetup open(DeviceSpecs.Devices spec, PrintStream log) throws DeviceSetupException {
+        VirtioSetup s = new VirtioSetup(log);
         try {
             int blkIndex = 0;
-            for (DeviceSpecs.Drive d : devices.drives()) {
+            for (DeviceSpecs.Drive d : spec.drives()) {
                 String name = d.id() != null ? d.id() : "blk" + blkIndex;
                 blkIndex++;
                 boolean ro = Boolean.TRUE.equals(d.readOnly());
@@ -53,28 +62,27 @@ public final class VirtioSetup implements AutoCloseable {
                 } catch (IOException e) {
                     throw new DeviceSetupException("--drive " + d.path() + ": " + e.getMessage());
                 }
-                s.add(new BlockDevice(name, file, d.serial() != null ? d.serial() : name, d.fences()), memory, lines, log);
+                s.devices.add(new BlockDevice(name, file, d.serial() != null ? d.serial() : name, d.fences()));
             }
-            for (int i = 0; i < devices.nets().size(); i++) {
-                DeviceSpecs.Net n = devices.nets().get(i);
-                dev.jvmm.devices.virtio.net.TapBackend tap;
+            for (int i = 0; i < spec.nets().size(); i++) {
+                DeviceSpecs.Net n = spec.nets().get(i);
+                TapBackend tap;
                 try {
-                    tap = dev.jvmm.devices.virtio.net.TapBackend.open(n.tap());
-                } catch (dev.jvmm.vmm.sys.Tap.TapException e) {
+                    tap = TapBackend.open(n.tap());
+                } catch (Tap.TapException e) {
                     throw new DeviceSetupException("--net " + n.spec() + ": " + e.getMessage());
                 }
-                s.add(new dev.jvmm.devices.virtio.net.NetDevice("net" + i, n.mac() != null ? n.mac() : DeviceSpecs.defaultMac(i), tap),
-                        memory, lines, log);
+                s.devices.add(new NetDevice("net" + i, n.mac() != null ? n.mac() : DeviceSpecs.defaultMac(i), tap));
             }
-            if (devices.vsock() != null) {
+            if (spec.vsock() != null) {
                 try {
-                    s.add(dev.jvmm.devices.virtio.vsock.VsockDevice.open(devices.vsock().cid(), devices.vsock().uds()), memory, lines, log);
+                    s.devices.add(VsockDevice.open(spec.vsock().cid(), spec.vsock().uds()));
                 } catch (IOException e) {
-                    throw new DeviceSetupException("--vsock " + devices.vsock().spec() + ": " + e.getMessage());
+                    throw new DeviceSetupException("--vsock " + spec.vsock().spec() + ": " + e.getMessage());
                 }
             }
-            if (devices.rng()) {
-                s.add(new RngDevice(new Urandom()), memory, lines, log);
+            if (spec.rng()) {
+                s.devices.add(new RngDevice(new Urandom()));
             }
         } catch (DeviceSetupException | RuntimeException e) {
             s.close();
@@ -83,26 +91,36 @@ public final class VirtioSetup implements AutoCloseable {
         return s;
     }
 
-    private void add(VirtioDevice device, GuestMemory memory, IntFunction<InterruptLine> lines, PrintStream log) {
-        int i = placed.size();
-        int gsi = Vm.VIRTIO_GSIS[i];
-        long base = X86Layout.VIRTIO_MMIO_START + (long) i * MmioTransport.SIZE;
-        MmioTransport t = new MmioTransport(device, memory, lines.apply(gsi), msg -> log.println("\r\njvmm: " + msg + "\r"));
-        placed.add(new Placed(t, base, gsi));
+    /** Places every device with {@code allocator} (owner name to window and interrupt); returns the placements in order. */
+    public List<Placed> place(Function<String, Placed> allocator) {
+        if (!placed.isEmpty()) {
+            throw new IllegalStateException("the devices are placed once");
+        }
+        for (int i = 0; i < devices.size(); i++) {
+            placed.add(allocator.apply("virtio-mmio device " + i + " (" + devices.get(i).name() + ")"));
+        }
+        return List.copyOf(placed);
     }
 
-    public List<Placed> placed() {
-        return placed;
+    /** Makes each placed device's transport over {@code memory}, raising the interrupt {@code lines} gives it. */
+    public void wire(GuestMemory memory, Function<Placed, InterruptLine> lines) {
+        if (placed.size() != devices.size() || !transports.isEmpty()) {
+            throw new IllegalStateException("the devices are wired once, after they are placed");
+        }
+        for (int i = 0; i < devices.size(); i++) {
+            transports.add(new MmioTransport(devices.get(i), memory, lines.apply(placed.get(i)),
+                    msg -> log.println("\r\njvmm: " + msg + "\r")));
+        }
     }
 
     /** A notifier over an ioeventfd that {@code vm} registers for each queue of each device. */
     public QueueNotifier notifier(KvmVm vm, Consumer<Throwable> fatal) {
         List<QueueNotifier.Target> targets = new ArrayList<>();
-        for (Placed p : placed) {
-            MmioTransport t = p.transport();
+        for (int i = 0; i < transports.size(); i++) {
+            MmioTransport t = transports.get(i);
             for (int q = 0; q < t.device().queueCount(); q++) {
                 int queue = q;
-                targets.add(new QueueNotifier.Target(vm.ioeventfd(p.base() + MmioTransport.notifyOffset(), q),
+                targets.add(new QueueNotifier.Target(vm.ioeventfd(placed.get(i).base() + MmioTransport.notifyOffset(), q),
                         t.device().name() + " queue " + q, () -> t.notifyQueue(queue)));
             }
         }
@@ -110,37 +128,24 @@ public final class VirtioSetup implements AutoCloseable {
     }
 
     public void insertInto(Bus mmio) {
-        for (Placed p : placed) {
-            mmio.insert(p.transport(), p.base(), MmioTransport.SIZE);
+        for (int i = 0; i < transports.size(); i++) {
+            mmio.insert(transports.get(i), placed.get(i).base(), placed.get(i).size());
         }
-    }
-
-    /** The {@code virtio_mmio.device=4K@0xc0001000:5} words for the kernel command line. */
-    public String cmdline() {
-        StringBuilder b = new StringBuilder();
-        for (Placed p : placed) {
-            b.append(b.length() == 0 ? "" : " ").append(String.format("virtio_mmio.device=4K@0x%x:%d", p.base(), p.gsi()));
-        }
-        return b.toString();
-    }
-
-    public List<AcpiTables.MmioDevice> acpiDevices() {
-        return placed.stream().map(p -> new AcpiTables.MmioDevice(p.base(), MmioTransport.SIZE, p.gsi())).toList();
     }
 
     /** Per-device counters, by device name, in the order the devices were created. */
-    public java.util.Map<String, java.util.Map<String, Long>> metrics() {
-        java.util.Map<String, java.util.Map<String, Long>> m = new java.util.LinkedHashMap<>();
-        for (Placed p : placed) {
-            m.put(p.transport().device().name(), p.transport().device().metrics().snapshot());
+    public Map<String, Map<String, Long>> metrics() {
+        Map<String, Map<String, Long>> m = new LinkedHashMap<>();
+        for (VirtioDevice d : devices) {
+            m.put(d.name(), d.metrics().snapshot());
         }
         return m;
     }
 
     @Override
     public void close() {
-        for (Placed p : placed) {
-            p.transport().device().close();
+        for (VirtioDevice d : devices) {
+            d.close();
         }
     }
 }

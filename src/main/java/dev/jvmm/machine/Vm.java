@@ -1,17 +1,15 @@
 package dev.jvmm.machine;
 
 import dev.jvmm.boot.KernelLoadException;
-import dev.jvmm.boot.acpi.AcpiTables;
-import dev.jvmm.boot.x86.X86Layout;
-import dev.jvmm.boot.x86.X86Loader;
-import dev.jvmm.devices.i8042.I8042;
-import dev.jvmm.devices.pci.PciHostBridge;
 import dev.jvmm.devices.platform.PlatformPage;
-import dev.jvmm.devices.power.AcpiPowerDevice;
 import dev.jvmm.devices.serial.Serial16550;
 import dev.jvmm.devices.virtio.QueueNotifier;
+import dev.jvmm.machine.arch.Architecture;
+import dev.jvmm.machine.arch.Board;
+import dev.jvmm.machine.arch.Payload;
+import dev.jvmm.machine.arch.Placed;
+import dev.jvmm.machine.arch.Platform;
 import dev.jvmm.vmm.bus.Bus;
-import dev.jvmm.vmm.kvm.CpuidEntries;
 import dev.jvmm.vmm.kvm.KvmSystem;
 import dev.jvmm.vmm.kvm.KvmVcpu;
 import dev.jvmm.vmm.kvm.KvmVm;
@@ -21,7 +19,6 @@ import dev.jvmm.vmm.sys.KvmIoctls;
 import dev.jvmm.vmm.vcpu.RunControl;
 import dev.jvmm.vmm.vcpu.StopReason;
 import dev.jvmm.vmm.vcpu.VcpuThread;
-import dev.jvmm.vmm.x86.X86Vcpu;
 
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -36,22 +33,16 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One built x86_64 VM: it owns the KVM objects, guest memory, buses, devices and vCPU threads,
- * and closes them in the reverse order they were made. Building is separate from running so a
+ * One built VM, of the architecture its config names: it owns the KVM objects, guest memory,
+ * buses, devices and vCPU threads, and closes them in the reverse order they were made. What
+ * differs between architectures (memory map, device placement, kernel loading and firmware
+ * description, vCPU set-up, fixed devices, power-off and reset) is asked of the architecture's
+ * {@link Board}; this class names no address or interrupt number. Building is separate from running so a
  * reboot of an image boot is "close, firmware pass, build, run" while the disk lives on.
  * Teardown stops every thread that touches guest memory (vCPUs, console, queue notifier, device
  * threads) before the memory is unmapped.
  */
 public final class Vm implements AutoCloseable {
-    public static final int SERIAL_PORT = 0x3f8;
-    public static final int SERIAL_IRQ = 4;
-    public static final int I8042_PORT = 0x60;
-    /** Interrupts for virtio devices, in order: ISA lines no platform device uses, then the IOAPIC's upper pins. */
-    public static final int[] VIRTIO_GSIS = {5, 6, 7, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23};
-
-    /** What the guest runs: kernel and initrd bytes and the full command line (devices not yet added). */
-    public record Payload(byte[] kernel, byte[] initrd, String cmdline) {}
-
     /** What a running VM tells its owner beyond its stop reason. */
     public interface Events {
         Events NONE = new Events() {};
@@ -116,29 +107,32 @@ public final class Vm implements AutoCloseable {
 
     private void assemble(Payload payload, Events events, InputStream stdin, OutputStream stdout)
             throws KernelLoadException, DeviceSetupException {
+        Architecture arch = Architectures.of(config.arch());
         KvmSystem kvm = own(KvmSystem.open());
         KvmVm vm = own(kvm.createVm());
         int maxVcpus = Math.max(kvm.checkExtension(KvmIoctls.KVM_CAP_MAX_VCPUS), kvm.checkExtension(KvmIoctls.KVM_CAP_NR_VCPUS));
         if (config.cpus() > maxVcpus) {
             throw new KernelLoadException("--cpus " + config.cpus() + " exceeds this KVM's limit of " + maxVcpus);
         }
-        vm.setTssAddress(X86Layout.KVM_TSS_ADDRESS);
-        vm.setIdentityMapAddress(X86Layout.KVM_IDENTITY_MAP_ADDRESS);
-        vm.createIrqchip();
-        vm.createPit();
+        long ramBytes = (long) config.memoryMib() << 20;
+        Board board = arch.board(kvm, vm, new Architecture.Spec(config.cpus(), ramBytes, config.devices().discovery()));
         timeline.mark(VM_CREATED);
-        memory = own(GuestMemory.mmap(X86Layout.ramRegions((long) config.memoryMib() << 20)));
+        memory = own(GuestMemory.mmap(arch.ram(ramBytes)));
         vm.mapMemory(memory);
         timeline.mark(MEMORY_MAPPED);
 
-        // virtio interrupts are edges (the DSDT says so): irqfd, one eventfd write each.
-        virtio = own(VirtioSetup.create(config.devices(), memory, vm::irqfdLine, err));
-        VirtioDiscovery discovery = VirtioDiscovery.of(config.devices().discovery(), payload.cmdline(), virtio);
-        long rsdp = AcpiTables.write(memory, new AcpiTables.Config(config.cpus(), X86Layout.IOAPIC_ADDRESS,
-                X86Layout.LAPIC_ADDRESS, discovery.dsdtDevices()), X86Layout.ACPI_START, X86Layout.ACPI_END);
-        String cmdline = discovery.appendTo(payload.cmdline());
-        X86Loader.Loaded loaded = X86Loader.load(memory, payload.kernel(), payload.initrd(), cmdline, rsdp);
-        timeline.mark("kernel loaded (" + loaded.format() + ")");
+        virtio = own(VirtioSetup.open(config.devices(), err));
+        List<Placed> placed = virtio.place(board::placeVirtio);
+        List<KvmVcpu> vcpus = new ArrayList<>();
+        for (int i = 0; i < config.cpus(); i++) {
+            vcpus.add(vm.createVcpu(i));
+        }
+        board.vcpusCreated(vcpus);
+        String format = board.load(memory, payload, placed);
+        timeline.mark("kernel loaded (" + format + ")");
+        vcpus.forEach(board::setUpVcpu);
+        board.interruptsReady();
+        virtio.wire(memory, board::virtioInterrupt);
 
         flusher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "console-flush");
@@ -150,14 +144,7 @@ public final class Vm implements AutoCloseable {
         console.onOutputGone(() -> err.println("\r\njvmm: the console's output is closed; the guest runs on without it\r"));
         Bus pio = new Bus("port I/O");
         Bus mmio = new Bus("MMIO");
-        Serial16550 serial = new Serial16550(vm.interruptLine(SERIAL_IRQ), console);
-        pio.insert(serial, SERIAL_PORT, 8);
-        pio.insert(new I8042(() -> control.stop(StopReason.of(StopReason.Kind.RESET, "i8042 reset"))), I8042_PORT, 5);
-        pio.insert(new PciHostBridge(), PciHostBridge.PORT, PciHostBridge.SIZE);
-        pio.insert(new AcpiPowerDevice(AcpiTables.S5_SLEEP_TYPE, AcpiTables.RESET_VALUE,
-                () -> control.stop(StopReason.of(StopReason.Kind.POWER_OFF, "ACPI S5 (poweroff)")),
-                () -> control.stop(StopReason.of(StopReason.Kind.RESET, "ACPI reset"))), AcpiTables.POWER_PORT, 1);
-        mmio.insert(new PlatformPage(new PlatformPage.Events() {
+        Serial16550 serial = board.attachPlatform(new Platform(pio, mmio, console, new PlatformPage.Events() {
             @Override
             public void guestReady() {
                 timeline.markOnce("guest ready (boot timer)");
@@ -168,17 +155,15 @@ public final class Vm implements AutoCloseable {
             public void exitRequested(int status) {
                 control.stop(StopReason.exitRegister(status));
             }
-        }), X86Layout.PLATFORM_PAGE, PlatformPage.SIZE);
+        }, control::stop));
         virtio.insertInto(mmio);
         if (kvm.checkExtension(KvmIoctls.KVM_CAP_IOEVENTFD) > 0) {
             notifier = virtio.notifier(vm, this::failed);
         }
-        CpuidEntries cpuid = kvm.supportedCpuid();
-        for (int i = 0; i < config.cpus(); i++) {
-            KvmVcpu vcpu = vm.createVcpu(i);
-            X86Vcpu.configure(vcpu, loaded.entry(), cpuid, config.cpus());
+        for (KvmVcpu vcpu : vcpus) {
             VcpuThread thread = new VcpuThread(vcpu, pio, mmio, control);
             thread.onFirstRun(() -> timeline.markOnce(FIRST_KVM_RUN));
+            thread.describeSystemEvents(board::systemEvent);
             vcpuThreads.add(thread);
         }
         input = new ConsoleInput(stdin, (b, n) -> serial.enqueueInput(b, n),

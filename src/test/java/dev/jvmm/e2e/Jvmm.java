@@ -72,12 +72,28 @@ final class Jvmm {
         return new Path[] {vmlinux, bzImage};
     }
 
+    /** jvmm kernel build --arch aarch64's Image (cross-compiled, so long the first time). */
+    static Path arm64Image() throws IOException, InterruptedException {
+        Result r = run(3 * 3600, "kernel", "build", "--arch", "aarch64");
+        for (String line : r.out().split("\n")) {
+            if (r.status() == 0 && line.startsWith("Image ")) {
+                return Path.of(line.substring(6).trim());
+            }
+        }
+        throw new AssertionError("arm64 kernel build failed: " + r.all());
+    }
+
     /** A busybox initramfs whose /init is {@code script}, built with jvmm initramfs. */
     static Path initramfs(Path dir, String name, String script) throws IOException, InterruptedException {
+        return initramfs(dir, name, script, "x86_64");
+    }
+
+    /** As {@link #initramfs(Path, String, String)}, with the busybox of {@code arch} (x86_64 or aarch64). */
+    static Path initramfs(Path dir, String name, String script, String arch) throws IOException, InterruptedException {
         Path init = dir.resolve(name + ".sh");
         Files.writeString(init, script);
         Path out = dir.resolve(name + ".cpio.gz");
-        Result r = run(120, "initramfs", "--init", init.toString(), "--out", out.toString());
+        Result r = run(600, "initramfs", "--init", init.toString(), "--out", out.toString(), "--arch", arch);
         if (r.status() != 0) {
             throw new AssertionError("initramfs failed: " + r.all());
         }

@@ -1,5 +1,6 @@
 package dev.jvmm.machine;
 
+import dev.jvmm.machine.arch.Discovery;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,7 +62,7 @@ class DeviceSpecsTest {
     void machineFileCarriesTheDevices() throws Exception {
         var devices = new DeviceSpecs.Devices(List.of(DeviceSpecs.Drive.parse("path=/dev/jvmmd0,ro,serial=s")),
                 List.of(DeviceSpecs.Net.parse("tap=t0")), DeviceSpecs.Vsock.parse("cid=3,uds=/tmp/v"), false,
-                DeviceSpecs.Discovery.acpi);
+                Discovery.acpi);
         MachineConfig c = new MachineConfig(Path.of("/k"), null, "console=ttyS0", 256, 1, 0, false, false, devices,
                 Path.of("/tmp/m.json"));
         MachineConfig back = MachineConfigFile.read(new StringReader(MachineConfigFile.write(c)));
@@ -69,7 +70,7 @@ class DeviceSpecsTest {
         assertEquals("tap=t0", back.devices().nets().get(0).spec());
         assertEquals(devices.vsock(), back.devices().vsock());
         assertEquals(false, back.devices().rng());
-        assertEquals(DeviceSpecs.Discovery.acpi, back.devices().discovery());
+        assertEquals(Discovery.acpi, back.devices().discovery());
         assertEquals(Path.of("/tmp/m.json"), back.metricsFile());
     }
 

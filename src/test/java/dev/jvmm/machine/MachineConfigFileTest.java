@@ -1,5 +1,6 @@
 package dev.jvmm.machine;
 
+import dev.jvmm.machine.arch.Arch;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -31,6 +32,20 @@ class MachineConfigFileTest {
         MachineConfig plain = new MachineConfig(null, null, "", 256, 1, 0, false, false, null, null,
                 new ImageSpec(Path.of("/i.img"), null, null, ImageSpec.DEFAULT_MAX_BOOTS, null));
         assertEquals(plain, MachineConfigFile.read(new StringReader(MachineConfigFile.write(plain))));
+    }
+
+    @Test
+    void roundTripsTheArchitectureAndAnOlderFileIsTheHosts() throws IOException {
+        MachineConfig arm = new MachineConfig(Path.of("/Image"), null, null, 128, 2, 0, false, false, null, null, null,
+                Arch.aarch64);
+        MachineConfig back = MachineConfigFile.read(new StringReader(MachineConfigFile.write(arm)));
+        assertEquals(arm, back);
+        assertEquals(Arch.aarch64, back.arch());
+        MachineConfig old = MachineConfigFile.read(new StringReader("kernel=/k\ncmdline=x\nmemoryMib=64\ncpus=1\ntimeoutSeconds=0\n"));
+        assertEquals(Arch.host(), old.arch());
+        IOException e = assertThrows(IOException.class, () -> MachineConfigFile.read(new StringReader(
+                "kernel=/k\ncmdline=x\nmemoryMib=64\ncpus=1\ntimeoutSeconds=0\narch=riscv64\n")));
+        assertEquals("machine file: unknown architecture 'riscv64': x86_64 or aarch64", e.getMessage());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.jvmm.boot.acpi;
 
+import dev.jvmm.boot.x86.X86Layout;
 import dev.jvmm.vmm.memory.GuestMemory;
 
 import java.nio.ByteBuffer;
@@ -171,10 +172,12 @@ public final class AcpiTables {
         devices.add(Aml.device("COM1",
                 Aml.name("_HID", Aml.integer(Aml.eisaId("PNP0501"))),
                 Aml.name("_UID", Aml.integer(0)),
-                Aml.name("_CRS", Aml.resourceTemplate(Aml.io(0x3f8, 8), Aml.irqNoFlags(4)))));
+                Aml.name("_CRS", Aml.resourceTemplate(Aml.io(X86Layout.SERIAL_PORT, X86Layout.SERIAL_PORTS),
+                        Aml.irqNoFlags(X86Layout.SERIAL_IRQ)))));
         devices.add(Aml.device("PS2K",
                 Aml.name("_HID", Aml.integer(Aml.eisaId("PNP0303"))),
-                Aml.name("_CRS", Aml.resourceTemplate(Aml.io(0x60, 1), Aml.io(0x64, 1), Aml.irqNoFlags(1)))));
+                Aml.name("_CRS", Aml.resourceTemplate(Aml.io(X86Layout.I8042_PORT, 1),
+                        Aml.io(X86Layout.I8042_COMMAND_PORT, 1), Aml.irqNoFlags(X86Layout.KEYBOARD_IRQ)))));
         int n = 0;
         for (MmioDevice d : cfg.virtioDevices()) {
             devices.add(Aml.device(String.format("V%03X", n),

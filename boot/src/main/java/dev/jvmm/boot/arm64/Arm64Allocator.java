@@ -37,6 +37,11 @@ public final class Arm64Allocator {
         this.spiEnd = spiEnd;
     }
 
+    /** How many devices with an SPI the standard allocator can place: one per SPI it hands out. */
+    public static int deviceCapacity() {
+        return Arm64Layout.SPI_COUNT - Arm64Layout.FIRST_ALLOCATABLE_SPI;
+    }
+
     /**
      * A window of {@code size} bytes (a power of two, at least a page), aligned to its size, and
      * an SPI, for {@code owner}.

@@ -32,8 +32,23 @@ public final class X86Layout {
     public static final long MMIO_GAP_END = 0x1_0000_0000L;
     /** jvmm's platform page (boot timer, exit register), first page of the MMIO hole. */
     public static final long PLATFORM_PAGE = 0xC000_0000L;
-    /** virtio-mmio devices, 4 KiB apart, from here up. */
+    /** virtio-mmio devices, 4 KiB apart, from here up ({@link X86Allocator}). */
     public static final long VIRTIO_MMIO_START = 0xC000_1000L;
+    public static final long VIRTIO_MMIO_WINDOW = 0x1000;
+    /**
+     * Interrupts for virtio devices, in the order {@link X86Allocator} hands them out: ISA lines
+     * no platform device uses, then the IOAPIC's upper pins.
+     */
+    static final int[] VIRTIO_GSIS = {5, 6, 7, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23};
+    /** COM1: the 16550A console, ttyS0. */
+    public static final int SERIAL_PORT = 0x3f8;
+    public static final int SERIAL_PORTS = 8;
+    public static final int SERIAL_IRQ = 4;
+    /** The i8042: data port 0x60, status/command port 0x64; keyboard IRQ 1. */
+    public static final int I8042_PORT = 0x60;
+    public static final int I8042_PORTS = 5;
+    public static final int I8042_COMMAND_PORT = 0x64;
+    public static final int KEYBOARD_IRQ = 1;
     public static final long IOAPIC_ADDRESS = 0xFEC0_0000L;
     public static final long LAPIC_ADDRESS = 0xFEE0_0000L;
     /** KVM's TSS and identity-map pages (Intel real-mode emulation), just below the IOAPIC. */

@@ -1,5 +1,6 @@
 package dev.jvmm.boot.x86;
 
+import dev.jvmm.boot.KernelFiles;
 import dev.jvmm.boot.KernelLoadException;
 import dev.jvmm.vmm.memory.GuestMemory;
 import org.junit.jupiter.api.Test;

@@ -11,7 +11,9 @@ import java.util.Arrays;
 
 /**
  * A 16550A UART: all eight registers, the divisor latch, a receive FIFO, loopback, and
- * receive-data and transmit-holding-register-empty interrupts on an edge-triggered line.
+ * receive-data and transmit-holding-register-empty interrupts, on an edge-triggered line (a PC's
+ * ISA IRQ: a pulse whenever an interrupt is due) or a level-triggered one (a GIC SPI: the line is
+ * high exactly while the IIR names an interrupt, as the chip's INTR pin is).
  * Transmitted bytes go straight to the output; the transmitter is always empty, so nothing is
  * held on the way out. Input waits in a bounded buffer; what a guest that stops reading cannot
  * take is dropped and counted, and the host's input thread is never held for good.
@@ -34,7 +36,12 @@ public final class Serial16550 implements BusDevice {
     /** How long host input waits on a full buffer while the guest reads nothing, before it is dropped. */
     public static final long INPUT_STALL_MILLIS = 1000;
 
+    /** How the interrupt output drives its line. */
+    public enum Trigger { EDGE, LEVEL }
+
     private final InterruptLine irq;
+    private final Trigger trigger;
+    private boolean lineHigh;
     private final OutputStream out;
     private final ArrayDeque<Byte> rx = new ArrayDeque<>();
     private int ier;
@@ -52,11 +59,20 @@ public final class Serial16550 implements BusDevice {
     private final long stallMillis;
 
     public Serial16550(InterruptLine irq, OutputStream out) {
-        this(irq, out, INPUT_STALL_MILLIS);
+        this(irq, out, Trigger.EDGE);
+    }
+
+    public Serial16550(InterruptLine irq, OutputStream out, Trigger trigger) {
+        this(irq, out, trigger, INPUT_STALL_MILLIS);
     }
 
     Serial16550(InterruptLine irq, OutputStream out, long stallMillis) {
+        this(irq, out, Trigger.EDGE, stallMillis);
+    }
+
+    Serial16550(InterruptLine irq, OutputStream out, Trigger trigger, long stallMillis) {
         this.irq = irq;
+        this.trigger = trigger;
         this.out = out;
         this.stallMillis = stallMillis;
     }
@@ -65,11 +81,17 @@ public final class Serial16550 implements BusDevice {
     public synchronized void read(long offset, byte[] data) {
         Arrays.fill(data, (byte) 0);
         data[0] = (byte) readRegister((int) offset);
+        if (trigger == Trigger.LEVEL) {
+            updateInterrupt(); // a read of RBR or IIR may have cleared the condition
+        }
     }
 
     @Override
     public synchronized void write(long offset, byte[] data) {
         writeRegister((int) offset, data[0] & 0xff);
+        if (trigger == Trigger.LEVEL) {
+            updateInterrupt(); // an FCR receive clear, say, ends a pending interrupt
+        }
     }
 
     private int readRegister(int reg) {
@@ -199,8 +221,14 @@ public final class Serial16550 implements BusDevice {
     }
 
     private void updateInterrupt() {
-        if (currentIir() != IIR_NO_INT) {
-            irq.pulse();
+        boolean due = currentIir() != IIR_NO_INT;
+        if (trigger == Trigger.EDGE) {
+            if (due) {
+                irq.pulse();
+            }
+        } else if (due != lineHigh) {
+            lineHigh = due;
+            irq.setLevel(due);
         }
     }
 

@@ -202,4 +202,39 @@ class Serial16550Test {
         }
         assertTrue(uart.enqueueInput(new byte[100], 100), "host input still returns");
     }
+
+    /** A level line (a GIC SPI): high exactly while the IIR names an interrupt, with no toggling in between. */
+    @Test
+    void aLevelLineFollowsTheInterruptCondition() {
+        FakeLine line = new FakeLine();
+        Serial16550 u = new Serial16550(line, out, Serial16550.Trigger.LEVEL);
+        byte[] b = new byte[1];
+        u.write(Serial16550.IER, new byte[] {Serial16550.IER_RDI});
+        assertEquals(false, line.level, "nothing received: low");
+        u.enqueueInput("ab".getBytes(StandardCharsets.US_ASCII), 2);
+        assertTrue(line.level, "data ready: high");
+        u.read(Serial16550.DATA, b);
+        assertTrue(line.level, "one byte still waits: still high");
+        assertEquals(1, line.edges, "held high, not pulsed again");
+        u.read(Serial16550.DATA, b);
+        assertEquals('b', b[0]);
+        assertEquals(false, line.level, "the receive buffer drained: low");
+
+        u.write(Serial16550.IER, new byte[] {Serial16550.IER_THRI});
+        assertTrue(line.level, "THRE on enabling the interrupt with an empty transmitter");
+        u.read(Serial16550.IIR_FCR, b);
+        assertEquals(Serial16550.IIR_THRI, b[0] & 0x0f);
+        assertEquals(false, line.level, "reading the IIR acknowledges THRE");
+        u.write(Serial16550.DATA, new byte[] {'x'});
+        assertTrue(line.level, "transmitted: THRE again");
+        u.write(Serial16550.IER, new byte[] {0});
+        assertEquals(false, line.level, "interrupts disabled: low");
+
+        u.write(Serial16550.IER, new byte[] {Serial16550.IER_RDI});
+        u.enqueueInput(new byte[] {'z'}, 1);
+        assertTrue(line.level);
+        u.write(Serial16550.IIR_FCR, new byte[] {Serial16550.FCR_ENABLE | Serial16550.FCR_CLEAR_RX});
+        assertEquals(false, line.level, "clearing the receive FIFO ends the interrupt");
+        assertEquals(4, line.edges, "one rising edge per interrupt");
+    }
 }

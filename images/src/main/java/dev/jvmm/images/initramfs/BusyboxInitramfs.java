@@ -43,9 +43,17 @@ public final class BusyboxInitramfs {
         }
     }
 
-    /** An initramfs with busybox and {@code init} as /init. */
+    /** An initramfs with the host's busybox and {@code init} as /init. */
     public static Initramfs create(String init) throws IOException {
-        checkStatic(BUSYBOX);
+        return create(init, BUSYBOX);
+    }
+
+    /**
+     * An initramfs with {@code busybox} (a static one, of the guest's architecture: Debian's
+     * busybox-static:arm64 for an aarch64 guest) and {@code init} as /init.
+     */
+    public static Initramfs create(String init, Path busybox) throws IOException {
+        checkStatic(busybox);
         Initramfs fs = new Initramfs();
         for (String d : List.of("bin", "sbin", "usr/bin", "usr/sbin", "proc", "sys", "dev", "tmp", "etc", "root", "mnt",
                 "run", "var")) {
@@ -57,7 +65,7 @@ public final class BusyboxInitramfs {
         // written at a level the console shows marks "init started" with the kernel's timestamp
         // even under quiet or loglevel=, which hide the kernel's own "Run /init" (KERN_INFO).
         fs.charDevice("dev/kmsg", 1, 11);
-        fs.fileFrom("bin/busybox", BUSYBOX, 0755);
+        fs.fileFrom("bin/busybox", busybox, 0755);
         fs.symlink("bin/sh", "busybox");
         fs.file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", 0644);
         fs.file("etc/group", "root:x:0:\n", 0644);

@@ -7,6 +7,7 @@ import dev.jvmm.vmm.sys.KvmIoctls;
 import dev.jvmm.vmm.sys.Syscalls;
 
 import java.nio.ByteBuffer;
+import java.util.function.IntFunction;
 
 /**
  * Runs one vCPU: KVM_RUN in a loop, port I/O and MMIO exits dispatched to the buses, every
@@ -27,6 +28,7 @@ public final class VcpuThread implements Runnable {
     private volatile long nativeThread;
     private volatile long exits;
     private volatile Runnable onFirstRun = () -> { };
+    private volatile IntFunction<String> systemEventDetail = type -> null;
 
     private final boolean haltStopsVm;
 
@@ -60,6 +62,14 @@ public final class VcpuThread implements Runnable {
     /** {@code hook} runs on the vCPU thread just before its first KVM_RUN (a boot-timeline mark). */
     public void onFirstRun(Runnable hook) {
         onFirstRun = hook;
+    }
+
+    /**
+     * How a KVM system event of each type reads in the stop reason (arm64: "PSCI SYSTEM_OFF");
+     * where {@code detail} gives null, the generic wording stays.
+     */
+    public void describeSystemEvents(IntFunction<String> detail) {
+        systemEventDetail = detail;
     }
 
     public void start() {
@@ -175,9 +185,12 @@ public final class VcpuThread implements Runnable {
 
     private void handleSystemEvent(ByteBuffer runPage) {
         int type = runPage.getInt(KvmIoctls.RUN_SYSTEM_EVENT_TYPE);
+        String detail = systemEventDetail.apply(type);
         switch (type) {
-            case KvmIoctls.KVM_SYSTEM_EVENT_SHUTDOWN -> control.stop(StopReason.of(StopReason.Kind.POWER_OFF, "KVM shutdown event"));
-            case KvmIoctls.KVM_SYSTEM_EVENT_RESET -> control.stop(StopReason.of(StopReason.Kind.RESET, "KVM reset event"));
+            case KvmIoctls.KVM_SYSTEM_EVENT_SHUTDOWN -> control.stop(StopReason.of(StopReason.Kind.POWER_OFF,
+                    detail != null ? detail : "KVM shutdown event"));
+            case KvmIoctls.KVM_SYSTEM_EVENT_RESET -> control.stop(StopReason.of(StopReason.Kind.RESET,
+                    detail != null ? detail : "KVM reset event"));
             default -> control.stop(StopReason.of(StopReason.Kind.ERROR, "KVM system event " + type));
         }
     }

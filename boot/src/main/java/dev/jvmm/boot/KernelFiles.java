@@ -1,6 +1,4 @@
-package dev.jvmm.boot.x86;
-
-import dev.jvmm.boot.KernelLoadException;
+package dev.jvmm.boot;
 
 import java.io.IOException;
 import java.nio.file.Files;

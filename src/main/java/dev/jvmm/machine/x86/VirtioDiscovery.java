@@ -1,9 +1,12 @@
-package dev.jvmm.machine;
+package dev.jvmm.machine.x86;
 
 import dev.jvmm.boot.acpi.AcpiTables;
+import dev.jvmm.machine.arch.Discovery;
+import dev.jvmm.machine.arch.Placed;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Where the guest is told of its virtio-mmio devices: LNRO0005 entries in the DSDT, {@code
@@ -21,17 +24,29 @@ public record VirtioDiscovery(List<AcpiTables.MmioDevice> dsdtDevices, String cm
         dsdtDevices = List.copyOf(dsdtDevices);
     }
 
-    static VirtioDiscovery of(DeviceSpecs.Discovery how, String kernelCmdline, VirtioSetup virtio) {
-        return of(how, kernelCmdline, virtio.acpiDevices(), virtio.cmdline());
+    /** The placed devices described as {@code how} says, for a guest booted with {@code kernelCmdline}. */
+    static VirtioDiscovery of(Discovery how, String kernelCmdline, List<Placed> virtio) {
+        return of(how, kernelCmdline, virtio.stream().map(p -> new AcpiTables.MmioDevice(p.base(), p.size(), p.irq()))
+                .toList(), words(virtio));
+    }
+
+    /** The {@code virtio_mmio.device=4K@0xc0001000:5} words for the kernel command line, one per device. */
+    static String words(List<Placed> virtio) {
+        StringBuilder b = new StringBuilder();
+        for (Placed p : virtio) {
+            b.append(b.length() == 0 ? "" : " ").append(String.format(Locale.ROOT, "virtio_mmio.device=%dK@0x%x:%d", p.size() >> 10,
+                    p.base(), p.irq()));
+        }
+        return b.toString();
     }
 
     /** {@code devices} described as {@code how} says, for a guest booted with {@code kernelCmdline}. */
-    public static VirtioDiscovery of(DeviceSpecs.Discovery how, String kernelCmdline, List<AcpiTables.MmioDevice> devices,
+    public static VirtioDiscovery of(Discovery how, String kernelCmdline, List<AcpiTables.MmioDevice> devices,
                                      String words) {
-        DeviceSpecs.Discovery effective = how != DeviceSpecs.Discovery.auto ? how
-                : acpiOff(kernelCmdline) ? DeviceSpecs.Discovery.cmdline : DeviceSpecs.Discovery.acpi;
-        return new VirtioDiscovery(effective == DeviceSpecs.Discovery.cmdline ? List.of() : devices,
-                effective == DeviceSpecs.Discovery.acpi ? "" : words);
+        Discovery effective = how != Discovery.auto ? how
+                : acpiOff(kernelCmdline) ? Discovery.cmdline : Discovery.acpi;
+        return new VirtioDiscovery(effective == Discovery.cmdline ? List.of() : devices,
+                effective == Discovery.acpi ? "" : words);
     }
 
     /** The kernel command line with this discovery's words, if any, at its end. */

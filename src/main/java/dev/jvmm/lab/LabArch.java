@@ -1,0 +1,193 @@
+package dev.jvmm.lab;
+
+import dev.jvmm.boot.arm64.Arm64Image;
+import dev.jvmm.machine.MachineConfig;
+import dev.jvmm.machine.arch.Arch;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * What differs between the two nested labs: the QEMU that emulates a CPU with virtualization
+ * extensions, L1's console and kernel modules, how L1's heartbeat reaches the watchdog, and how
+ * the inner JVM's class-data archive is made. Everything else (init script, markers, disks,
+ * the inner jvmm) is shared; the pieces themselves come from {@link Lab} (x86_64) and
+ * {@link Arm64LabPieces} (aarch64).
+ */
+public enum LabArch {
+    /** QEMU q35 with SVM/VMX under TCG; Debian's cloud kernel with KVM as modules. */
+    X86_64("x86_64", "qemu-system-x86_64", "qemu-system-x86",
+            List.of("-M", "q35", "-accel", "tcg", "-cpu", "max"), "ttyS0",
+            List.of("irqbypass", "kvm", "kvm-amd", "kvm-intel", "virtio_ring", "virtio",
+                    "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci", "virtio_blk", "tun"),
+            "/dev/ttyS1", "does QEMU emulate SVM/VMX here?", false),
+    /**
+     * QEMU virt with EL2 (VHE) under TCG; Debian's arm64 kernel, whose KVM is built in. The
+     * implementation-defined pointer-authentication algorithm: QEMU's QARMA emulation makes every
+     * signed return of the kernel and the JVM several times slower. virt has one PL011, so the
+     * heartbeat goes to a virtio console (hvc0). The arm64 runtime is jlink'd on this host, which
+     * cannot run it to make the default class-data archive, so L1 makes a static one instead.
+     */
+    AARCH64("aarch64", "qemu-system-aarch64", "qemu-system-arm",
+            List.of("-M", "virt,virtualization=on,gic-version=3", "-accel", "tcg", "-cpu", "max,pauth-impdef=on"),
+            "ttyAMA0",
+            List.of("virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci", "virtio_blk", "virtio_console", "tun"),
+            "/dev/hvc0", "does QEMU emulate EL2 here: -M virt,virtualization=on?", true);
+
+    private final String label;
+    private final String qemuBinary;
+    private final String qemuPackage;
+    private final List<String> machineArguments;
+    private final String console;
+    private final List<String> modules;
+    private final String heartbeatDevice;
+    private final String noKvmHint;
+    private final boolean staticArchive;
+
+    LabArch(String label, String qemuBinary, String qemuPackage, List<String> machineArguments, String console,
+            List<String> modules, String heartbeatDevice, String noKvmHint, boolean staticArchive) {
+        this.label = label;
+        this.qemuBinary = qemuBinary;
+        this.qemuPackage = qemuPackage;
+        this.machineArguments = machineArguments;
+        this.console = console;
+        this.modules = modules;
+        this.heartbeatDevice = heartbeatDevice;
+        this.noKvmHint = noKvmHint;
+        this.staticArchive = staticArchive;
+    }
+
+    /** The architecture's name as uname and Debian's kernel recipe say it: x86_64, aarch64. */
+    public String label() {
+        return label;
+    }
+
+    public String qemuBinary() {
+        return qemuBinary;
+    }
+
+    /** The Debian package with {@link #qemuBinary()}. */
+    public String qemuPackage() {
+        return qemuPackage;
+    }
+
+    /** QEMU's binary, machine, accelerator and CPU. */
+    public List<String> qemuMachine() {
+        List<String> out = new java.util.ArrayList<>();
+        out.add(qemuBinary);
+        out.addAll(machineArguments);
+        return out;
+    }
+
+    /** L1's console device, for its kernel command line. */
+    public String console() {
+        return console;
+    }
+
+    /** L1 kernel modules, in load order: KVM where it is a module, virtio-blk on PCI, the heartbeat's port, TUN. */
+    public List<String> modules() {
+        return modules;
+    }
+
+    /** The device L1's init writes its heartbeat to. */
+    String heartbeatDevice() {
+        return heartbeatDevice;
+    }
+
+    /** What the init says when L1 has no /dev/kvm. */
+    String noKvmHint() {
+        return noKvmHint;
+    }
+
+    /**
+     * Whether the inner JVM's class-data archive is a static one dumped in L1 from the class list
+     * of the first run ({@code -Xshare:dump}), rather than a dynamic one over the runtime's default
+     * archive ({@code -XX:ArchiveClassesAtExit}).
+     */
+    boolean staticArchive() {
+        return staticArchive;
+    }
+
+    /** QEMU arguments that give L1 the port behind {@link #heartbeatDevice()}, writing to {@code file}. */
+    List<String> heartbeatArguments(Path file) {
+        List<String> chardev = List.of("-chardev", "file,id=heartbeat,path=" + file);
+        return switch (this) {
+            case X86_64 -> concat(chardev, List.of("-serial", "chardev:heartbeat"));
+            case AARCH64 -> concat(chardev, List.of("-device", "virtio-serial-pci,id=heartbeat-bus",
+                    "-device", "virtconsole,chardev=heartbeat"));
+        };
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> out = new java.util.ArrayList<>(a);
+        out.addAll(b);
+        return List.copyOf(out);
+    }
+
+    /** The architecture this JVM runs on (os.arch); anything but arm64 counts as x86_64. */
+    public static LabArch host() {
+        return switch (System.getProperty("os.arch").toLowerCase(Locale.ROOT)) {
+            case "aarch64", "arm64" -> AARCH64;
+            default -> X86_64;
+        };
+    }
+
+    /** By name as {@code --arch} takes it: x86_64 (or amd64), aarch64 (or arm64). */
+    public static LabArch named(String name) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
+            case "x86_64", "amd64", "x86-64" -> X86_64;
+            case "aarch64", "arm64" -> AARCH64;
+            default -> throw new IllegalArgumentException("unknown architecture '" + name + "' (x86_64 or aarch64)");
+        };
+    }
+
+    /** The lab a machine needs: the one of its guest's architecture (which `jvmm boot` takes from the kernel's format). */
+    public static LabArch forMachine(MachineConfig c) {
+        return c.arch() == Arch.aarch64 ? AARCH64 : X86_64;
+    }
+
+    /**
+     * The architecture of a kernel file, from its first bytes: an arm64 Image (magic "ARM\x64" at
+     * 0x38, plain or gzip'd), an EFI zboot image ("zimg", arm64's compressed form), or an ELF for
+     * EM_AARCH64 is aarch64; anything else (bzImage, an x86 ELF) is x86_64, whose loaders give
+     * the errors for files that are neither.
+     */
+    public static LabArch forKernel(Path kernel) throws IOException {
+        byte[] head = new byte[Arm64Image.HEADER_SIZE];
+        int n;
+        try (InputStream in = Files.newInputStream(kernel)) {
+            n = in.readNBytes(head, 0, head.length);
+        }
+        if (n >= 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b) {
+            try (InputStream in = new GZIPInputStream(Files.newInputStream(kernel))) {
+                head = new byte[Arm64Image.HEADER_SIZE];
+                n = in.readNBytes(head, 0, head.length);
+            } catch (IOException notGzip) {
+                return X86_64;
+            }
+        }
+        return n == head.length && isArm64(head) ? AARCH64 : X86_64;
+    }
+
+    /** Whether a kernel's first 64 bytes are arm64's. */
+    static boolean isArm64(byte[] head) {
+        ByteBuffer b = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
+        if (b.getInt(Arm64Image.MAGIC_OFFSET) == Arm64Image.MAGIC) {
+            return true;
+        }
+        if (head[0] == 'M' && head[1] == 'Z' && "zimg".equals(new String(head, 4, 4, StandardCharsets.US_ASCII))) {
+            return true; // EFI zboot: only arm64 among jvmm's architectures uses it
+        }
+        byte[] elf = {0x7f, 'E', 'L', 'F'};
+        return Arrays.equals(Arrays.copyOf(head, 4), elf) && b.getShort(18) == ElfFile.EM_AARCH64;
+    }
+}

@@ -1,0 +1,15 @@
+package dev.jvmm.machine.arch;
+
+import dev.jvmm.devices.platform.PlatformPage;
+import dev.jvmm.vmm.bus.Bus;
+import dev.jvmm.vmm.vcpu.StopReason;
+
+import java.io.OutputStream;
+import java.util.function.Consumer;
+
+/**
+ * What an architecture's fixed devices are given by the builder: the buses to sit on, where the
+ * console's bytes go, whom the platform page tells, and how a guest's power-off or reset stops
+ * the VM. The architecture decides where each device sits and which interrupt it raises.
+ */
+public record Platform(Bus pio, Bus mmio, OutputStream console, PlatformPage.Events page, Consumer<StopReason> stop) {}
