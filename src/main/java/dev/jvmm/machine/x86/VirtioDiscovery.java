@@ -26,16 +26,21 @@ public record VirtioDiscovery(List<AcpiTables.MmioDevice> dsdtDevices, String cm
 
     /** The placed devices described as {@code how} says, for a guest booted with {@code kernelCmdline}. */
     static VirtioDiscovery of(Discovery how, String kernelCmdline, List<Placed> virtio) {
-        return of(how, kernelCmdline, virtio.stream().map(p -> new AcpiTables.MmioDevice(p.base(), p.size(), p.irq()))
-                .toList(), words(virtio));
+        // Loops and plain concatenation, no streams or String.format: this runs at every VM start,
+        // where each of those costs its first-use machinery (most of a second under the lab's TCG).
+        List<AcpiTables.MmioDevice> devices = new ArrayList<>(virtio.size());
+        for (Placed p : virtio) {
+            devices.add(new AcpiTables.MmioDevice(p.base(), p.size(), p.irq()));
+        }
+        return of(how, kernelCmdline, devices, words(virtio));
     }
 
     /** The {@code virtio_mmio.device=4K@0xc0001000:5} words for the kernel command line, one per device. */
     static String words(List<Placed> virtio) {
         StringBuilder b = new StringBuilder();
         for (Placed p : virtio) {
-            b.append(b.length() == 0 ? "" : " ").append(String.format(Locale.ROOT, "virtio_mmio.device=%dK@0x%x:%d", p.size() >> 10,
-                    p.base(), p.irq()));
+            b.append(b.length() == 0 ? "" : " ").append("virtio_mmio.device=").append(p.size() >> 10).append("K@0x")
+                    .append(Long.toHexString(p.base())).append(':').append(p.irq());
         }
         return b.toString();
     }

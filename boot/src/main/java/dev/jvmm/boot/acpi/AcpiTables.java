@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -155,7 +156,10 @@ public final class AcpiTables {
         entries.add(io.array());
         // LINT1 of every processor is NMI, as the vCPUs' LAPICs are wired.
         entries.add(new byte[] {4, 6, (byte) 0xff, 0, 0, 1});
-        int len = 44 + entries.stream().mapToInt(e -> e.length).sum();
+        int len = 44;
+        for (byte[] e : entries) { // a loop, not a stream: this runs at every VM start
+            len += e.length;
+        }
         ByteBuffer b = header("APIC", len, 5);
         b.putInt(36, (int) cfg.lapicAddress());
         b.putInt(40, 1); // PCAT_COMPAT: the 8259 PICs exist (KVM's irqchip has them)
@@ -165,6 +169,12 @@ public final class AcpiTables {
             off += e.length;
         }
         return finish(b);
+    }
+
+    /** V000, V001 ... VFFF (as String.format("V%03X") would, without its start-up cost). */
+    static String virtioName(int n) {
+        String hex = Integer.toHexString(n).toUpperCase(Locale.ROOT);
+        return "V" + "000".substring(Math.min(3, hex.length())) + hex;
     }
 
     static byte[] dsdt(Config cfg) {
@@ -180,7 +190,7 @@ public final class AcpiTables {
                         Aml.io(X86Layout.I8042_COMMAND_PORT, 1), Aml.irqNoFlags(X86Layout.KEYBOARD_IRQ)))));
         int n = 0;
         for (MmioDevice d : cfg.virtioDevices()) {
-            devices.add(Aml.device(String.format("V%03X", n),
+            devices.add(Aml.device(virtioName(n),
                     Aml.name("_HID", Aml.string("LNRO0005")),
                     Aml.name("_UID", Aml.integer(n)),
                     Aml.name("_CCA", Aml.integer(1)),

@@ -47,8 +47,23 @@ public final class Aml {
         return out.toByteArray();
     }
 
+    /** [A-Z_][A-Z0-9_]{0,3}, checked by hand: a regex here compiled a Pattern per name at every VM start. */
+    static boolean isNameSeg(String seg) {
+        if (seg.isEmpty() || seg.length() > 4) {
+            return false;
+        }
+        for (int i = 0; i < seg.length(); i++) {
+            char c = seg.charAt(i);
+            boolean ok = (c >= 'A' && c <= 'Z') || c == '_' || (i > 0 && c >= '0' && c <= '9');
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     static byte[] nameSeg(String seg) {
-        if (seg.isEmpty() || seg.length() > 4 || !seg.matches("[A-Z_][A-Z0-9_]*")) {
+        if (!isNameSeg(seg)) {
             throw new IllegalArgumentException("bad AML name segment: " + seg);
         }
         StringBuilder sb = new StringBuilder(seg);
