@@ -133,8 +133,10 @@ final class KvmReportCommand implements Callable<Integer> {
             // no /proc: the uptime is left out
         }
         long main = Startup.mainEnteredNanos();
+        // java.vm.info says "sharing" when the JVM runs from a class-data archive.
         return String.format(Locale.ROOT, "jvm: started at uptime %.2f s, main entered +%.0f ms, report done +%.0f ms"
-                        + " (origin: %s)", uptime - (now - origin.nanos()) / 1e9,
-                (main - origin.nanos()) / 1e6, (now - origin.nanos()) / 1e6, origin.source());
+                        + " (origin: %s; %s)", uptime - (now - origin.nanos()) / 1e9,
+                (main - origin.nanos()) / 1e6, (now - origin.nanos()) / 1e6, origin.source(),
+                System.getProperty("java.vm.info", "").contains("sharing") ? "class data shared" : "no class-data archive");
     }
 }

@@ -369,7 +369,8 @@ public final class Lab {
     static final String STATIC_ARCHIVE_DUMP = """
 
             if [ -s /tmp/classes.lst ] && [ -b /dev/jvmmout ]; then
-              dump="-Xshare:dump -XX:SharedClassListFile=/tmp/classes.lst -XX:SharedArchiveFile=/tmp/app.jsa"
+              awk '!seen[$0]++' /tmp/classes.lst /jvmm/archived-classes.lst > /tmp/archived.lst 2>/dev/null
+              dump="-Xshare:dump -XX:SharedClassListFile=/tmp/archived.lst -XX:SharedArchiveFile=/tmp/app.jsa"
               if ! /jre/bin/java $dump -XX:+UseSerialGC -cp /jvmm/jvmm.jar >/tmp/dump.log 2>&1; then
                 rm -f /tmp/app.jsa
                 echo "jvmm: lab: no class-data archive this run: $(grep -m 1 -i error /tmp/dump.log || tail -n 1 /tmp/dump.log)"
@@ -487,6 +488,7 @@ public final class Lab {
             childArchive = "export JVMM_CHILD_ARCHIVE=/jvmm/app.jsa\n";
         } else if (la.staticArchive()) {
             jvmOptions.add("-XX:DumpLoadedClassList=/tmp/classes.lst"); // the init dumps the archive after this run
+            perRun.file("jvmm/archived-classes.lst", Arm64LabPieces.archivedClasses(jar), 0644);
             childArchive = "";
         } else if (req.machineFile() != null) {
             jvmOptions.add("-XX:ArchiveClassesAtExit=/tmp/app.jsa"); // this boot trains it
