@@ -33,6 +33,12 @@ public record BenchSpec(Path kernel, Path initrd, String cmdline, Path image, in
                 throw new IllegalArgumentException("--compare takes qemu and floor, not " + c);
             }
         }
+        if (compare.contains("floor") && cpus != 1) {
+            throw new IllegalArgumentException("the floor VMM runs one vCPU; --cpus " + cpus + " needs --compare qemu only");
+        }
+        if (compare.contains("floor") && memoryMib > 3072) {
+            throw new IllegalArgumentException("the floor VMM maps RAM below the 3 GiB hole only: --mem at most 3072 with floor");
+        }
         if (image != null && !compare.isEmpty()) {
             throw new IllegalArgumentException("QEMU and the floor VMM cannot boot a whole image without firmware;"
                     + " compare them on the image's kernel (--kernel) instead");

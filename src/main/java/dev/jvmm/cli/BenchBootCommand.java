@@ -13,7 +13,11 @@ import dev.jvmm.bootbench.PeerPaths;
 import dev.jvmm.bootbench.PeerRunner;
 import dev.jvmm.bootbench.Progress;
 import dev.jvmm.images.HostTools;
+import dev.jvmm.images.firmware.BootChoice;
+import dev.jvmm.images.firmware.Firmware;
 import dev.jvmm.lab.Lab;
+import dev.jvmm.machine.DeviceSpecs;
+import dev.jvmm.machine.Drives;
 import dev.jvmm.machine.ExitCodes;
 import dev.jvmm.machine.JvmmCommand;
 import dev.jvmm.machine.MachineConfig;
@@ -110,6 +114,21 @@ final class BenchBootCommand implements Callable<Integer> {
         if (image != null && (kernel != null || initrd != null)) {
             throw new IllegalArgumentException("give an IMAGE or --kernel, not both");
         }
+        String imageNote = null;
+        if (image != null && !compare.isEmpty()) {
+            // QEMU and the floor have no firmware to boot a whole disk: every VMM boots the image's kernel.
+            Machine.checkInput(image, "image");
+            BootChoice choice = Firmware.inspect(Drives.resolve(new DeviceSpecs.Drive(image, true, null, null, List.of()),
+                    System.err).path());
+            kernel = Files.createTempFile("jvmm-bench-kernel", ".bin");
+            kernel.toFile().deleteOnExit();
+            Files.write(kernel, choice.kernel());
+            imageNote = image + ": " + choice.layout().cliName() + " slot " + choice.slot() + " v" + choice.version();
+            System.err.println("jvmm: QEMU and the floor cannot boot " + image.getFileName() + " without firmware;"
+                    + " comparing the boot of its kernel (" + choice.layout().cliName() + " slot " + choice.slot()
+                    + ", read as jvmm's firmware would) with the bench init instead");
+            image = null;
+        }
         if (image != null) {
             Machine.checkInput(image, "image");
         } else {
@@ -123,6 +142,7 @@ final class BenchBootCommand implements Callable<Integer> {
         BenchSpec spec = new BenchSpec(image == null ? kernel : null, image == null ? initrd : null,
                 image == null ? cmdline : null, image, memoryMib, cpus, runs, warmup, compare, timeoutSeconds);
         Map<String, String> environment = environment(spec);
+        environment.put("kernel_of_image", imageNote);
         List<BootRun> runs;
         if (!emitRuns && Guest.useLab(lab, System.err)) {
             environment.put("where", "lab (inside one L1: QEMU TCG with nested SVM)");

@@ -19,13 +19,13 @@ import java.util.zip.ZipFile;
  * {@code -XX:ArchiveClassesAtExit} archives every class loaded by the time it exits, parsed and
  * verified, so later runs map them instead of reading, parsing and verifying them again: the
  * largest part of jvmm's start-up. A boot needs /dev/kvm, which a training run cannot count on,
- * so this run parses a boot command line as a boot would (picocli's model), loads the JNA
+ * so this run parses a boot command line as a boot would (picocli's model), loads jvmm's
  * native library and the C library bindings, and loads, without initialising, the classes of
  * jvmm and of the libraries a boot uses. Run by the launcher (once per jar) and by jvmm bench boot.
  */
 public final class ClassDataTraining {
     /** Class-name prefixes a boot (kernel or image) can load; Netty for an image's vsock. */
-    static final List<String> PACKAGES = List.of("dev/jvmm/", "picocli/", "com/sun/jna/",
+    static final List<String> PACKAGES = List.of("dev/jvmm/", "picocli/",
             "com/fasterxml/jackson/core/", "com/fasterxml/jackson/databind/", "io/netty/buffer/", "io/netty/channel/",
             "io/netty/util/", "io/netty/bootstrap/", "io/netty/handler/codec/", "net/jpountz/");
 

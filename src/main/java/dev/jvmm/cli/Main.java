@@ -40,7 +40,6 @@ public final class Main implements Runnable {
         COMMANDS.put("selftest", SelftestCommand::new);
         COMMANDS.put("bench", BenchGroupCommand::new);
         COMMANDS.put("bench-exits", BenchCommand::new);
-        COMMANDS.put("bench-peer", BenchPeerCommand::new);
         COMMANDS.put("vsock-check", VsockCheckCommand::new);
         COMMANDS.put("smoke", SmokeCommand::new);
         COMMANDS.put("ctl", CtlCommand::new);

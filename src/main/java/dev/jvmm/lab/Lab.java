@@ -37,7 +37,6 @@ import java.util.function.Consumer;
 public final class Lab {
     public static final String L1_META_PACKAGE = "linux-image-cloud-amd64";
     public static final String JAVA_MODULES = "java.base,java.logging,jdk.unsupported";
-    /** Options for the JVM inside L1, where everything runs about 20x slower: C1 only, serial GC. */
     /**
      * L1 kernel modules, in load order: KVM; virtio-blk on PCI for the guest's drives and for the
      * disk that carries the inner JVM's class-data archive back out; TUN for virtio-net's TAPs.
@@ -46,8 +45,17 @@ public final class Lab {
     /** Where the class-data archive travels on the out disk: a decimal size in sector 0, the bytes from 1 MiB. */
     static final long ARCHIVE_OFFSET = 1 << 20;
     static final long OUT_DISK_BYTES = 256L << 20;
-    static final List<String> INNER_JVM_OPTIONS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-            "-XX:-UsePerfData", "-Xshare:auto", "-Xss512k", "-Djna.tmpdir=/tmp", "-Djava.io.tmpdir=/tmp");
+    /**
+     * Options for the JVM inside L1, where everything runs about 20x slower and L1 has one CPU
+     * that the guest needs: C1 only, compiling only code that is run 20x more often than the
+     * default thresholds ask (a compiler thread compiling start-up code took the CPU from the
+     * booting guest: 4.7–5.0 s to ready against 3.6–3.7 s), serial GC.
+     */
+    static final List<String> INNER_JVM_OPTIONS = List.of("-XX:TieredStopAtLevel=1", "-XX:CompileThresholdScaling=20",
+            "-XX:+UseSerialGC",
+            "-XX:-UsePerfData", "-Xshare:auto", "-Xss512k", "-Djava.io.tmpdir=/tmp",
+            // jvmm's native library travels in the initramfs, ready: no copy out of the jar in each L1.
+            "-Djvmm.native.lib=/jvmm/native/libjvmmsys.so");
     static final List<HostTools.Requirement> NEEDS = List.of(
             new HostTools.Requirement("/usr/bin/qemu-system-x86_64", "qemu-system-x86"),
             new HostTools.Requirement("/bin/busybox", "busybox-static"),
@@ -289,7 +297,7 @@ public final class Lab {
             }
         }
         HostTools.deleteTree(unpacked);
-        // JNA's own native library needs only libc and the loader, both already here.
+        // jvmm's own native library needs only libc and the loader, both already here.
         return libs.stream().map(Path::of).toList();
     }
 
@@ -476,11 +484,16 @@ public final class Lab {
 
         Initramfs perRun = new Initramfs();
         perRun.fileFrom("jvmm/jvmm.jar", jar, 0644);
+        perRun.file("jvmm/native/libjvmmsys.so", nativeLibrary(jar), 0755);
         // AppCDS: the inner JVM starts about 20x slower than on the host; a class-data archive of
         // jvmm's own classes, trained on the first lab run of this jar, saves seconds each run.
         Path archive = Cache.dir("lab").resolve("app-" + Hashing.key(Files.readAllBytes(jar), jre.getFileName()) + ".jsa");
         boolean training = !Files.isRegularFile(archive);
         List<String> jvmOptions = new ArrayList<>(INNER_JVM_OPTIONS);
+        String diagnosis = System.getenv("JVMM_LAB_JVM_OPTIONS"); // diagnosis: e.g. -Xlog:class+load:stdout:uptime
+        if (diagnosis != null && !diagnosis.isBlank()) {
+            jvmOptions.addAll(List.of(diagnosis.trim().split("\\s+")));
+        }
         String childArchive;
         if (!training) {
             jvmOptions.add("-XX:SharedArchiveFile=/jvmm/app.jsa");
@@ -569,6 +582,20 @@ public final class Lab {
             Files.deleteIfExists(initrd);
             if (outDisk != null) {
                 Files.deleteIfExists(outDisk);
+            }
+        }
+    }
+
+    /** jvmm's native library for L1's architecture, out of jvmm's jar. */
+    static byte[] nativeLibrary(Path jar) throws IOException {
+        String entry = "dev/jvmm/vmm/sys/native/linux-x86_64/libjvmmsys.so";
+        try (var zip = new java.util.zip.ZipFile(jar.toFile())) {
+            var e = zip.getEntry(entry);
+            if (e == null) {
+                throw new IOException(jar + " has no " + entry);
+            }
+            try (InputStream in = zip.getInputStream(e)) {
+                return in.readAllBytes();
             }
         }
     }

@@ -28,6 +28,8 @@ final class LabWatchdog implements AutoCloseable {
     /** L1 boots for a few seconds (tens under load) before its init starts the heartbeat. */
     static final int FIRST_BEAT_SECONDS = 180;
 
+    private final int firstBeatSeconds;
+    private final int silentSeconds;
     private final Path heartbeat;
     private final Path monitor;
     private final Process qemu;
@@ -55,6 +57,13 @@ final class LabWatchdog implements AutoCloseable {
     static final String INIT_LINE = initLine("/dev/ttyS1");
 
     LabWatchdog(Path heartbeat, Path monitor, Process qemu, PrintStream log) {
+        this(heartbeat, monitor, qemu, log, FIRST_BEAT_SECONDS, SILENT_SECONDS);
+    }
+
+    /** With other limits, for tests. */
+    LabWatchdog(Path heartbeat, Path monitor, Process qemu, PrintStream log, int firstBeatSeconds, int silentSeconds) {
+        this.firstBeatSeconds = firstBeatSeconds;
+        this.silentSeconds = silentSeconds;
         this.heartbeat = heartbeat;
         this.monitor = monitor;
         this.qemu = qemu;
@@ -100,8 +109,8 @@ final class LabWatchdog implements AutoCloseable {
                     continue;
                 }
                 long silentSeconds = TimeUnit.NANOSECONDS.toSeconds(now - lastChange);
-                int limit = size == 0 ? FIRST_BEAT_SECONDS : SILENT_SECONDS;
-                if (silentSeconds < limit + attempts * SILENT_SECONDS) {
+                int limit = size == 0 ? firstBeatSeconds : this.silentSeconds;
+                if (silentSeconds < limit + attempts * this.silentSeconds) {
                     continue;
                 }
                 if (attempts == 0) {

@@ -42,19 +42,31 @@ public final class ConsoleOutput extends OutputStream {
     private long lastGuestByteNanos;
     /** A partial guest line goes out after this much silence: a prompt, not a line being printed. */
     static final long IDLE_NANOS = 50_000_000L;
+    private static final Runnable NOTHING = new Runnable() {
+        @Override
+        public void run() {
+        }
+    };
+    /** An inner class, not a method reference: see Terminal on lambdas in the boot path. */
+    private final Runnable idleCheck = new Runnable() {
+        @Override
+        public void run() {
+            idleCheck();
+        }
+    };
     static final int FOREIGN_CAP = 1 << 20;
     /** Set once writing to the host failed (`jvmm boot | head`): the guest runs on, its console unread. */
     private boolean outGone;
-    private Runnable onOutputGone = () -> { };
+    private Runnable onOutputGone = NOTHING;
     /** Runs the idle check for a waiting partial line; null: the owner calls flushIfIdle itself. */
     private ScheduledExecutorService idleFlusher;
     private boolean idleCheckArmed;
 
     public ConsoleOutput(OutputStream out, Timeline timeline) {
-        this(out, timeline, line -> { });
+        this(out, timeline, null);
     }
 
-    /** {@code lineWatcher} sees each line (its first 200 characters) as it ends. */
+    /** {@code lineWatcher} (or null) sees each line (its first 200 characters) as it ends. */
     public ConsoleOutput(OutputStream out, Timeline timeline, Consumer<String> lineWatcher) {
         this.out = out;
         this.timeline = timeline;
@@ -92,7 +104,7 @@ public final class ConsoleOutput extends OutputStream {
             return;
         }
         try {
-            idleFlusher.schedule(this::idleCheck, delayNanos, TimeUnit.NANOSECONDS);
+            idleFlusher.schedule(idleCheck, delayNanos, TimeUnit.NANOSECONDS);
             idleCheckArmed = true;
         } catch (RejectedExecutionException shutDown) {
             // the VM is closing: its teardown flushes what is left
@@ -119,7 +131,9 @@ public final class ConsoleOutput extends OutputStream {
                 timeline.markOnce(m.event());
             }
         }
-        lineWatcher.accept(l);
+        if (lineWatcher != null) {
+            lineWatcher.accept(l);
+        }
     }
 
     /** Called once when the host side of the console goes away; the guest is not stopped for it. */

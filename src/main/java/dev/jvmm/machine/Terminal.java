@@ -6,7 +6,9 @@ import dev.jvmm.vmm.sys.Syscalls;
  * Raw mode for an interactive console: no line editing, echo or signals on the host, so
  * every key (Ctrl-C included) reaches the guest. Set in-process with tcgetattr/cfmakeraw/
  * tcsetattr on stdin (spawning stty twice cost half a second in the lab); the saved settings
- * come back on close, and on a signal that ends the JVM.
+ * come back on close, and on a signal that ends the JVM. (Classes on jvmm's boot path use inner
+ * classes rather than lambdas: the first lambda of a JVM links its invokedynamic machinery, which
+ * costs tens of milliseconds on a host and most of a second under the lab's TCG.)
  */
 public final class Terminal implements AutoCloseable {
     private static final int STDIN = 0;
@@ -17,7 +19,12 @@ public final class Terminal implements AutoCloseable {
         this.saved = saved;
         // A signal that ends the JVM (SIGTERM, SIGHUP) must not leave the user's terminal raw.
         this.restoreOnExit = saved == null ? null
-                : new Thread(() -> Syscalls.setTerminalSettings(STDIN, saved), "terminal-restore");
+                : new Thread("terminal-restore") {
+                    @Override
+                    public void run() {
+                        Syscalls.setTerminalSettings(STDIN, saved);
+                    }
+                };
         if (restoreOnExit != null) {
             Runtime.getRuntime().addShutdownHook(restoreOnExit);
         }

@@ -64,7 +64,8 @@ public final class X86Loader {
             zeroPage.putInt(BootParams.KERNEL_ALIGNMENT, 0x01000000);
         } else {
             KernelImage.BzImage bz = (KernelImage.BzImage) image;
-            format = String.format("bzImage (boot protocol %d.%02d)", bz.protocolVersion() >> 8, bz.protocolVersion() & 0xff);
+            int minor = bz.protocolVersion() & 0xff; // not String.format: its first use parses with regexes
+            format = "bzImage (boot protocol " + (bz.protocolVersion() >> 8) + "." + (minor < 10 ? "0" : "") + minor + ")";
             int pmSize = bz.file().length - bz.protectedModeOffset();
             kernelStart = BZIMAGE_LOAD_ADDRESS;
             // The decompressor works in place up to init_size from the preferred address.

@@ -43,7 +43,12 @@ public final class QueueNotifier implements AutoCloseable {
             epoll.close();
             throw e;
         }
-        thread = new Thread(this::loop, "virtio-notify");
+        thread = new Thread("virtio-notify") { // an inner class, not a method reference: no invokedynamic at start-up
+            @Override
+            public void run() {
+                loop();
+            }
+        };
         thread.setDaemon(true);
     }
 

@@ -69,7 +69,11 @@ public final class CpuidEntries {
 
     /** A deep copy, so each vCPU gets its own APIC ID. */
     public CpuidEntries copy() {
-        return new CpuidEntries(entries.stream().map(Entry::copy).toList());
+        List<Entry> copies = new ArrayList<>(entries.size()); // a loop, not a stream: this runs at every VM start
+        for (Entry e : entries) {
+            copies.add(e.copy());
+        }
+        return new CpuidEntries(copies);
     }
 
     public int size() {

@@ -7,7 +7,7 @@ import java.nio.ByteBuffer;
 
 /**
  * One vCPU fd and its shared kvm_run page. The run page is read through a direct buffer at
- * fixed offsets: no JNA Structure sync on the exit path.
+ * fixed offsets: no struct marshalling on the exit path.
  */
 public final class KvmVcpu implements AutoCloseable {
     private final int id;

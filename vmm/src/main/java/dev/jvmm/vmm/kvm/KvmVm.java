@@ -65,7 +65,12 @@ public final class KvmVm implements AutoCloseable {
 
     /** An interrupt line wired to {@code gsi} of the in-kernel irqchip. */
     public InterruptLine interruptLine(int gsi) {
-        return asserted -> setIrqLine(gsi, asserted);
+        return new InterruptLine() { // an inner class, not a lambda: no invokedynamic at VM start
+            @Override
+            public void setLevel(boolean asserted) {
+                setIrqLine(gsi, asserted);
+            }
+        };
     }
 
     /**

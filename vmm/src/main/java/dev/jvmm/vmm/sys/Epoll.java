@@ -1,7 +1,5 @@
 package dev.jvmm.vmm.sys;
 
-import com.sun.jna.Native;
-import com.sun.jna.Platform;
 
 import java.nio.ByteBuffer;
 
@@ -23,7 +21,7 @@ public final class Epoll implements AutoCloseable {
     static final int CTL_DEL = 2;
     static final int CTL_MOD = 3;
     /** struct epoll_event is packed on x86-64 (u32 events, u64 data: 12 bytes), naturally aligned elsewhere. */
-    static final int EVENT_SIZE = Platform.isIntel() && Platform.is64Bit() ? 12 : 16;
+    static final int EVENT_SIZE = LibC.epollEventSize();
     private static final int DATA_OFFSET = EVENT_SIZE - 8;
     /** The token of the wake eventfd; callers' tokens are never negative. */
     private static final long WAKE = -1;
@@ -51,7 +49,7 @@ public final class Epoll implements AutoCloseable {
         this.maxEvents = maxEvents;
         epfd = LibC.epoll_create1(EPOLL_CLOEXEC);
         if (epfd < 0) {
-            throw new SyscallException("epoll_create1", Native.getLastError());
+            throw new SyscallException("epoll_create1", LibC.lastError());
         }
         try {
             wakeFd = Syscalls.eventfd(Syscalls.EFD_NONBLOCK);
@@ -96,7 +94,7 @@ public final class Epoll implements AutoCloseable {
         ByteBuffer ev = Syscalls.struct(16);
         ev.putInt(0, interest).putLong(DATA_OFFSET, token);
         if (LibC.epoll_ctl(epfd, op, fd, Syscalls.address(ev)) != 0) {
-            throw new SyscallException(what, Native.getLastError());
+            throw new SyscallException(what, LibC.lastError());
         }
     }
 
@@ -115,7 +113,7 @@ public final class Epoll implements AutoCloseable {
             if (n >= 0) {
                 break;
             }
-            int errno = Native.getLastError();
+            int errno = LibC.lastError();
             if (errno != Errno.EINTR) {
                 throw new SyscallException("epoll_wait", errno);
             }

@@ -1,28 +1,31 @@
 package dev.jvmm.vmm.sys;
 
-import com.sun.jna.Native;
-import com.sun.jna.NativeLibrary;
-import com.sun.jna.Platform;
+import java.nio.ByteBuffer;
 
 /**
- * The C library calls jvmm needs, bound with JNA direct mapping (no reflection per call).
- * Package-private: the rest of jvmm sees {@link Syscalls}, which turns -1 into exceptions
- * and never exposes a JNA type.
+ * The C library calls jvmm needs, as JNI functions of jvmm's own small native library
+ * (src/main/c/jvmm_sys.c, loaded by {@link NativeBoot}). Package-private: the rest of jvmm sees
+ * {@link Syscalls}, which turns -1 into exceptions. A failing call leaves errno for
+ * {@link #lastError} on the calling thread.
  */
 final class LibC {
     static {
-        // By soname: "c" maps to libc.so, a linker script on machines with libc6-dev, which sends
-        // JNA searching the library path; libc.so.6 is what dlopen finds at once.
-        NativeLibrary libc;
-        try {
-            libc = NativeLibrary.getInstance("libc.so.6");
-        } catch (UnsatisfiedLinkError notGlibc) {
-            libc = NativeLibrary.getInstance(Platform.C_LIBRARY_NAME);
-        }
-        Native.register(LibC.class, libc);
+        NativeBoot.load();
     }
 
     private LibC() {}
+
+    /** errno of this thread's last failed call through this class. */
+    static native int lastError();
+
+    /** sizeof(struct epoll_event) for this architecture (packed, 12 bytes, on x86-64). */
+    static native int epollEventSize();
+
+    /** A direct buffer over native memory (JNI NewDirectByteBuffer), big-endian as every new buffer. */
+    static native ByteBuffer view(long addr, long length);
+
+    /** The address of a direct buffer's memory (JNI GetDirectBufferAddress). */
+    static native long address(ByteBuffer direct);
 
     static native int open(String path, int flags);
 

@@ -2,90 +2,100 @@ package dev.jvmm.vmm.sys;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.JarURLConnection;
+import java.net.URISyntaxException;
 import java.net.URL;
-import java.net.URLConnection;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Locale;
 
 /**
- * How JNA starts in jvmm, set before any JNA class loads. Left to itself, JNA copies its native
- * library out of the jar into a new temporary file on every start (a SecureRandom for the name,
- * a scan of old temporary files), and on Linux runs {@code ldconfig -p} in a child process to
- * learn the library path. jvmm keeps one copy of the library in its cache, keyed by the jar
- * entry's CRC, and gives JNA the system library directories itself; the C library is then
- * opened by its soname ({@link LibC}). Costs tens of milliseconds of every jvmm start otherwise.
+ * Finds and loads jvmm's JNI library (src/main/c/jvmm_sys.c, one build per architecture inside
+ * the vmm jar). From a jar it is copied once into a cache directory named by the jar's path, size
+ * and time, so later starts load it without opening the jar; from a classes directory (tests) it
+ * is loaded where it lies. {@code -Djvmm.native.lib=PATH} names a ready copy (the lab packs one).
  */
 public final class NativeBoot {
+    /** System property: a directory for the cached copy (jvmm's cache; main sets it). */
+    public static final String CACHE_PROPERTY = "jvmm.native.dir";
+    /** System property: the library itself, ready to load. */
+    public static final String LIB_PROPERTY = "jvmm.native.lib";
+
     private NativeBoot() {}
 
-    /** Where glibc's libraries live on Debian/Ubuntu (multiarch) and elsewhere. */
-    static String platformLibraryPath() {
-        String multiarch = switch (System.getProperty("os.arch")) {
-            case "amd64", "x86_64" -> "x86_64-linux-gnu";
-            case "aarch64" -> "aarch64-linux-gnu";
-            default -> null;
-        };
-        String dirs = "/usr/lib64:/lib64:/usr/lib:/lib";
-        return multiarch == null ? dirs : "/usr/lib/" + multiarch + ":/lib/" + multiarch + ":" + dirs;
-    }
-
-    /** JNA's resource directory for this platform, as JNA names it. */
-    static String platformDirectory() {
-        return switch (System.getProperty("os.arch").toLowerCase(Locale.ROOT)) {
-            case "amd64", "x86_64" -> "linux-x86-64";
-            case "aarch64" -> "linux-aarch64";
-            default -> null;
-        };
-    }
-
-    /**
-     * Points JNA at its native library under {@code cacheDir} (copied there once) and at the
-     * system library path. Does nothing where the user has configured JNA, off Linux, or when
-     * the cache cannot be written (JNA then does what it always does).
-     */
+    /** Where later loads keep their copy of the library: call before any system call (first thing in main). */
     public static void prepare(Path cacheDir) {
-        if (!System.getProperty("os.name").startsWith("Linux")) {
-            return;
+        if (System.getProperty(CACHE_PROPERTY) == null) {
+            System.setProperty(CACHE_PROPERTY, cacheDir.toString());
         }
-        if (System.getProperty("jna.platform.library.path") == null) {
-            System.setProperty("jna.platform.library.path", platformLibraryPath());
-        }
-        if (System.getProperty("jna.boot.library.path") != null) {
-            return;
-        }
-        String dir = platformDirectory();
-        if (dir == null) {
-            return;
-        }
-        URL url = NativeBoot.class.getClassLoader().getResource("com/sun/jna/" + dir + "/libjnidispatch.so");
-        if (url == null) {
+    }
+
+    /** The architecture directory of the library in the jar. */
+    static String architecture() {
+        return switch (System.getProperty("os.arch")) {
+            case "amd64", "x86_64" -> "x86_64";
+            case "aarch64" -> "aarch64";
+            default -> throw new UnsatisfiedLinkError("jvmm runs on x86_64 and aarch64 Linux, not " + System.getProperty("os.arch"));
+        };
+    }
+
+    static String resource() {
+        return "dev/jvmm/vmm/sys/native/linux-" + architecture() + "/libjvmmsys.so";
+    }
+
+    /** Loads the library (LibC's static initialiser calls this). */
+    static void load() {
+        String ready = System.getProperty(LIB_PROPERTY);
+        if (ready != null) {
+            System.load(Path.of(ready).toAbsolutePath().toString());
             return;
         }
         try {
-            URLConnection c = url.openConnection();
-            String key = c instanceof JarURLConnection jar
-                    ? Long.toHexString(jar.getJarEntry().getCrc()) + "-" + jar.getJarEntry().getSize() : null;
-            if (key == null) {
-                return; // not in a jar (tests from classes): let JNA find it
+            System.load(locate().toString());
+        } catch (IOException e) {
+            throw new UnsatisfiedLinkError("cannot unpack jvmm's native library: " + e.getMessage());
+        }
+    }
+
+    private static Path locate() throws IOException {
+        Path jar = ownJar();
+        if (jar == null) {
+            URL url = NativeBoot.class.getClassLoader().getResource(resource());
+            if (url == null || !url.getProtocol().equals("file")) {
+                throw new UnsatisfiedLinkError("jvmm's native library " + resource() + " is not on the class path");
             }
-            Path home = cacheDir.resolve("jna-" + key);
-            Path lib = home.resolve("libjnidispatch.so");
-            if (!Files.isRegularFile(lib)) {
-                Files.createDirectories(home);
-                Path tmp = Files.createTempFile(home, "libjnidispatch", ".partial");
-                try (InputStream in = c.getInputStream()) {
-                    Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+            try {
+                return Path.of(url.toURI());
+            } catch (URISyntaxException e) {
+                throw new IOException(e);
+            }
+        }
+        String cache = System.getProperty(CACHE_PROPERTY);
+        Path dir = cache != null ? Path.of(cache) : Path.of(System.getProperty("java.io.tmpdir"), "jvmm-native");
+        String key = Integer.toHexString((jar.toAbsolutePath() + "|" + Files.size(jar) + "|"
+                + Files.getLastModifiedTime(jar).toMillis()).hashCode());
+        Path lib = dir.resolve("jvmmsys-" + architecture() + "-" + key).resolve("libjvmmsys.so");
+        if (!Files.isRegularFile(lib)) {
+            Files.createDirectories(lib.getParent());
+            // Not createTempFile: its random name would start the security providers.
+            Path tmp = lib.resolveSibling("libjvmmsys." + ProcessHandle.current().pid() + ".partial");
+            try (InputStream in = NativeBoot.class.getClassLoader().getResourceAsStream(resource())) {
+                if (in == null) {
+                    throw new UnsatisfiedLinkError(jar + " holds no " + resource());
                 }
-                Files.move(tmp, lib, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
             }
-            System.setProperty("jna.boot.library.path", home.toString());
-            System.setProperty("jna.nosys", "true");
-            System.setProperty("jna.nounpack", "true"); // nothing to unpack, no old copies to sweep
-        } catch (IOException | RuntimeException e) {
-            // JNA's own way still works; it is only slower
+            Files.move(tmp, lib, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
+        return lib;
+    }
+
+    /** The jar this class was loaded from, or null (classes from a directory). */
+    static Path ownJar() {
+        try {
+            Path p = Path.of(NativeBoot.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return p.toString().endsWith(".jar") ? p : null;
+        } catch (URISyntaxException | RuntimeException e) {
+            return null;
         }
     }
 }

@@ -1,7 +1,5 @@
 package dev.jvmm.vmm.sys;
 
-import com.sun.jna.Native;
-import com.sun.jna.Pointer;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -30,7 +28,7 @@ public final class Syscalls {
     public static int open(String path, int flags) {
         int fd = LibC.open(path, flags | O_CLOEXEC);
         if (fd < 0) {
-            throw new SyscallException("open(" + path + ")", Native.getLastError());
+            throw new SyscallException("open(" + path + ")", LibC.lastError());
         }
         return fd;
     }
@@ -48,7 +46,7 @@ public final class Syscalls {
             if (r >= 0) {
                 return r;
             }
-            int errno = Native.getLastError();
+            int errno = LibC.lastError();
             if (errno != Errno.EINTR) {
                 throw new SyscallException(what, errno);
             }
@@ -58,14 +56,14 @@ public final class Syscalls {
     /** ioctl that may legitimately fail (e.g. KVM_RUN interrupted); returns -errno on failure. */
     public static int ioctlNoThrow(int fd, long request, long arg) {
         int r = LibC.ioctl(fd, request, arg);
-        return r >= 0 ? r : -Native.getLastError();
+        return r >= 0 ? r : -LibC.lastError();
     }
 
     /** Anonymous shared memory (for memory another process or a fork must see). */
     public static long mmapAnonymous(long length) {
         long addr = LibC.mmap(0, length, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (addr == MAP_FAILED) {
-            throw new SyscallException("mmap(" + length + " bytes)", Native.getLastError());
+            throw new SyscallException("mmap(" + length + " bytes)", LibC.lastError());
         }
         return addr;
     }
@@ -86,7 +84,7 @@ public final class Syscalls {
         long span = length + HUGE_PAGE;
         long addr = LibC.mmap(0, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (addr == MAP_FAILED) {
-            throw new SyscallException("mmap(" + length + " bytes)", Native.getLastError());
+            throw new SyscallException("mmap(" + length + " bytes)", LibC.lastError());
         }
         long aligned = (addr + HUGE_PAGE - 1) & -HUGE_PAGE;
         if (aligned > addr) {
@@ -158,21 +156,21 @@ public final class Syscalls {
     public static long mmapFile(int fd, long length, long offset) {
         long addr = LibC.mmap(0, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, offset);
         if (addr == MAP_FAILED) {
-            throw new SyscallException("mmap(fd " + fd + ")", Native.getLastError());
+            throw new SyscallException("mmap(fd " + fd + ")", LibC.lastError());
         }
         return addr;
     }
 
     public static void munmap(long addr, long length) {
         if (LibC.munmap(addr, length) != 0) {
-            throw new SyscallException("munmap", Native.getLastError());
+            throw new SyscallException("munmap", LibC.lastError());
         }
     }
 
     public static int eventfd(int flags) {
         int fd = LibC.eventfd(0, flags | EFD_CLOEXEC);
         if (fd < 0) {
-            throw new SyscallException("eventfd", Native.getLastError());
+            throw new SyscallException("eventfd", LibC.lastError());
         }
         return fd;
     }
@@ -182,7 +180,7 @@ public final class Syscalls {
         if (length < 0 || length > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("view length out of range: " + length);
         }
-        return new Pointer(addr).getByteBuffer(0, length).order(ByteOrder.LITTLE_ENDIAN);
+        return LibC.view(addr, length).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /** The native address of a direct buffer, to pass to an ioctl. */
@@ -190,7 +188,7 @@ public final class Syscalls {
         if (!direct.isDirect()) {
             throw new IllegalArgumentException("buffer is not direct");
         }
-        return Pointer.nativeValue(Native.getDirectBufferPointer(direct));
+        return LibC.address(direct);
     }
 
     /** A zeroed, little-endian direct buffer for ioctl structs. */
@@ -202,7 +200,7 @@ public final class Syscalls {
         ByteBuffer b = struct(8);
         b.putLong(0, value);
         if (LibC.write(fd, address(b), 8) != 8) {
-            throw new SyscallException("write(eventfd)", Native.getLastError());
+            throw new SyscallException("write(eventfd)", LibC.lastError());
         }
     }
 
@@ -230,7 +228,7 @@ public final class Syscalls {
             if (r == 0) {
                 return 0;
             }
-            int errno = Native.getLastError();
+            int errno = LibC.lastError();
             if (errno != Errno.EINTR) {
                 return errno;
             }
@@ -248,7 +246,7 @@ public final class Syscalls {
             if (LibC.flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0) {
                 return true;
             }
-            int errno = Native.getLastError();
+            int errno = LibC.lastError();
             if (errno == Errno.EAGAIN) { // EWOULDBLOCK
                 return false;
             }
@@ -266,7 +264,7 @@ public final class Syscalls {
         p.putInt(0, fd).putShort(4, POLLIN);
         int r = LibC.poll(address(p), 1, timeoutMs);
         if (r < 0) {
-            int errno = Native.getLastError();
+            int errno = LibC.lastError();
             if (errno == Errno.EINTR) {
                 return false;
             }
@@ -278,13 +276,13 @@ public final class Syscalls {
     /** read(2) into a direct buffer's first {@code length} bytes; returns the count, or -errno. */
     public static long read(int fd, ByteBuffer direct, int length) {
         long r = LibC.read(fd, address(direct), length);
-        return r >= 0 ? r : -Native.getLastError();
+        return r >= 0 ? r : -LibC.lastError();
     }
 
     /** write(2) from a direct buffer's first {@code length} bytes; returns the count, or -errno. */
     public static long write(int fd, ByteBuffer direct, int length) {
         long r = LibC.write(fd, address(direct), length);
-        return r >= 0 ? r : -Native.getLastError();
+        return r >= 0 ? r : -LibC.lastError();
     }
 
     /**
@@ -299,7 +297,7 @@ public final class Syscalls {
         boolean[] ready = new boolean[fds.length];
         int r = LibC.poll(address(p), fds.length, timeoutMs);
         if (r < 0) {
-            int errno = Native.getLastError();
+            int errno = LibC.lastError();
             if (errno == Errno.EINTR) {
                 return ready;
             }

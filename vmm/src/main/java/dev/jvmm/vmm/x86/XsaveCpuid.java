@@ -2,6 +2,8 @@ package dev.jvmm.vmm.x86;
 
 import dev.jvmm.vmm.kvm.CpuidEntries;
 
+import java.util.Iterator;
+
 /**
  * CPUID leaf 0xD (the XSAVE state components) made predictable, so that the guest's XCR0 is
  * known before it boots and jvmm can hand it to KVM ({@link #guestXcr0}).
@@ -93,8 +95,13 @@ public final class XsaveCpuid {
         CpuidEntries.Entry d1 = find(c, LEAF, 1);
         long supervisor = d1 == null ? 0 : supervisorComponents(d1);
         // Sub-leaves 2..63 of dropped user components go; supervisor ones stay.
-        c.entries().removeIf(e -> e.function == LEAF && e.index >= 2 && e.index < 64
-                && (kept & (1L << e.index)) == 0 && (supervisor & (1L << e.index)) == 0);
+        for (Iterator<CpuidEntries.Entry> it = c.entries().iterator(); it.hasNext(); ) { // a loop: runs at every VM start
+            CpuidEntries.Entry e = it.next();
+            if (e.function == LEAF && e.index >= 2 && e.index < 64
+                    && (kept & (1L << e.index)) == 0 && (supervisor & (1L << e.index)) == 0) {
+                it.remove();
+            }
+        }
         d0.eax = (int) kept;
         d0.edx = (int) (kept >>> 32);
         d0.ecx = standardSize(c, kept);
