@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
 /**
  * What the KVM jvmm runs on offers, as jvmm's own classes see it: the capabilities it answers,
  * and on arm64 the preferred vCPU target and a tiny guest through jvmm's vCPU and GIC set-up.
- * Hidden: it exists to prove a lab (the arm64 one above all) end to end — its JVM, JNA and KVM —
+ * Hidden: it exists to prove a lab (the arm64 one above all) end to end — its JVM, jvmm's native library and KVM —
  * and to time the inner JVM's start there.
  */
 @Command(name = "kvm-report", hidden = true, mixinStandardHelpOptions = true,
