@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
 /**
  * What the KVM jvmm runs on offers, as jvmm's own classes see it: the capabilities it answers,
  * and on arm64 the preferred vCPU target and a tiny guest through jvmm's vCPU and GIC set-up.
- * Hidden: it exists to prove a lab (the arm64 one above all) end to end — its JVM, JNA and KVM —
+ * Hidden: it exists to prove a lab (the arm64 one above all) end to end — its JVM, jvmm's native library and KVM —
  * and to time the inner JVM's start there.
  */
 @Command(name = "kvm-report", hidden = true, mixinStandardHelpOptions = true,
@@ -133,8 +133,10 @@ final class KvmReportCommand implements Callable<Integer> {
             // no /proc: the uptime is left out
         }
         long main = Startup.mainEnteredNanos();
+        // java.vm.info says "sharing" when the JVM runs from a class-data archive.
         return String.format(Locale.ROOT, "jvm: started at uptime %.2f s, main entered +%.0f ms, report done +%.0f ms"
-                        + " (origin: %s)", uptime - (now - origin.nanos()) / 1e9,
-                (main - origin.nanos()) / 1e6, (now - origin.nanos()) / 1e6, origin.source());
+                        + " (origin: %s; %s)", uptime - (now - origin.nanos()) / 1e9,
+                (main - origin.nanos()) / 1e6, (now - origin.nanos()) / 1e6, origin.source(),
+                System.getProperty("java.vm.info", "").contains("sharing") ? "class data shared" : "no class-data archive");
     }
 }

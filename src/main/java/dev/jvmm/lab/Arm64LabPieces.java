@@ -191,7 +191,7 @@ final class Arm64LabPieces {
         return dir;
     }
 
-    /** Every ELF file the inner JVM may load: the runtime's launcher and libraries, and jvmm's arm64 natives. */
+    /** Every ELF file the inner JVM may load: the runtime's launcher and libraries, jvmm's and Netty's arm64 libraries. */
     static Map<String, byte[]> nativeBinaries(Path jre, Path jar) throws IOException {
         Map<String, byte[]> out = new TreeMap<>();
         try (var s = Files.walk(jre)) {
@@ -206,9 +206,9 @@ final class Arm64LabPieces {
             try (ZipFile zip = new ZipFile(jar.toFile())) {
                 for (var e : Collections.list(zip.entries())) {
                     String n = e.getName();
-                    boolean jna = n.startsWith("com/sun/jna/linux-aarch64/");
+                    boolean own = n.equals(Lab.nativeLibraryEntry(LabArch.AARCH64));
                     boolean netty = n.startsWith("META-INF/native/") && n.contains("aarch_64");
-                    if ((jna || netty) && n.endsWith(".so")) {
+                    if ((own || netty) && n.endsWith(".so")) {
                         try (InputStream in = zip.getInputStream(e)) {
                             out.put(n, in.readAllBytes());
                         }
@@ -217,6 +217,29 @@ final class Arm64LabPieces {
             }
         }
         return out;
+    }
+
+    /** Class-name prefixes added to the static archive's class list whatever the training run loaded. */
+    static final List<String> ARCHIVED_PACKAGES = List.of("dev/jvmm/");
+
+    /**
+     * jvmm's own classes, one name a line as a class list names them: added to what the
+     * training run loaded, so that the one archive made per jar also serves the runs that load
+     * other parts of jvmm (a boot's machine, after a command trained it). Libraries a run may not
+     * need (Netty, Jackson) come in only when a training run loaded them.
+     */
+    static String archivedClasses(Path jar) throws IOException {
+        StringBuilder out = new StringBuilder();
+        try (ZipFile zip = new ZipFile(jar.toFile())) {
+            for (var e : Collections.list(zip.entries())) {
+                String n = e.getName();
+                if (n.endsWith(".class") && !n.endsWith("module-info.class") && !n.startsWith("META-INF/")
+                        && ARCHIVED_PACKAGES.stream().anyMatch(n::startsWith)) {
+                    out.append(n, 0, n.length() - ".class".length()).append('\n');
+                }
+            }
+        }
+        return out.toString();
     }
 
     /**

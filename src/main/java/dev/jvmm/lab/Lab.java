@@ -382,7 +382,8 @@ public final class Lab {
     static final String STATIC_ARCHIVE_DUMP = """
 
             if [ -s /tmp/classes.lst ] && [ -b /dev/jvmmout ]; then
-              dump="-Xshare:dump -XX:SharedClassListFile=/tmp/classes.lst -XX:SharedArchiveFile=/tmp/app.jsa"
+              awk '!seen[$0]++' /tmp/classes.lst /jvmm/archived-classes.lst > /tmp/archived.lst 2>/dev/null
+              dump="-Xshare:dump -XX:SharedClassListFile=/tmp/archived.lst -XX:SharedArchiveFile=/tmp/app.jsa"
               if ! /jre/bin/java $dump -XX:+UseSerialGC -cp /jvmm/jvmm.jar >/tmp/dump.log 2>&1; then
                 rm -f /tmp/app.jsa
                 echo "jvmm: lab: no class-data archive this run: $(grep -m 1 -i error /tmp/dump.log || tail -n 1 /tmp/dump.log)"
@@ -488,7 +489,7 @@ public final class Lab {
 
         Initramfs perRun = new Initramfs();
         perRun.fileFrom("jvmm/jvmm.jar", jar, 0644);
-        perRun.file("jvmm/native/libjvmmsys.so", nativeLibrary(jar), 0755);
+        perRun.file("jvmm/native/libjvmmsys.so", nativeLibrary(jar, la), 0755);
         // AppCDS: the inner JVM starts about 20x slower than on the host; a class-data archive of
         // jvmm's own classes, trained on the first lab run of this jar, saves seconds each run.
         Path archive = Cache.dir("lab").resolve("app-" + Hashing.key(Files.readAllBytes(jar), jre.getFileName()) + ".jsa");
@@ -505,6 +506,7 @@ public final class Lab {
             childArchive = "export JVMM_CHILD_ARCHIVE=/jvmm/app.jsa\n";
         } else if (la.staticArchive()) {
             jvmOptions.add("-XX:DumpLoadedClassList=/tmp/classes.lst"); // the init dumps the archive after this run
+            perRun.file("jvmm/archived-classes.lst", Arm64LabPieces.archivedClasses(jar), 0644);
             childArchive = "";
         } else if (req.machineFile() != null) {
             jvmOptions.add("-XX:ArchiveClassesAtExit=/tmp/app.jsa"); // this boot trains it
@@ -590,17 +592,23 @@ public final class Lab {
     }
 
     /** jvmm's native library for L1's architecture, out of jvmm's jar. */
-    static byte[] nativeLibrary(Path jar) throws IOException {
-        String entry = "dev/jvmm/vmm/sys/native/linux-x86_64/libjvmmsys.so";
+    static byte[] nativeLibrary(Path jar, LabArch arch) throws IOException {
+        String entry = nativeLibraryEntry(arch);
         try (var zip = new java.util.zip.ZipFile(jar.toFile())) {
             var e = zip.getEntry(entry);
             if (e == null) {
-                throw new IOException(jar + " has no " + entry);
+                throw new IOException(jar + " has no " + entry + (arch == LabArch.AARCH64
+                        ? " (jvmm builds it where gcc-aarch64-linux-gnu is installed: install it and rebuild)" : ""));
             }
             try (InputStream in = zip.getInputStream(e)) {
                 return in.readAllBytes();
             }
         }
+    }
+
+    /** Where jvmm's jar holds its native library for {@code arch} (vmm/src/main/c/build.sh). */
+    static String nativeLibraryEntry(LabArch arch) {
+        return "dev/jvmm/vmm/sys/native/linux-" + arch.label() + "/libjvmmsys.so";
     }
 
     /** Takes the class-data archive the lab wrote to the out disk, if it wrote one. */

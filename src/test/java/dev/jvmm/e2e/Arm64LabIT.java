@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The arm64 lab end to end, in one L1 start: QEMU virt with EL2 boots Debian's arm64 kernel,
  * whose KVM comes up in VHE mode; the inner jvmm runs on the arm64 Java runtime, opens /dev/kvm
- * through JNA, reads its capabilities and runs a tiny arm64 guest through jvmm's vCPU and GIC
+ * through jvmm's JNI library, reads its capabilities and runs a tiny arm64 guest through jvmm's vCPU and GIC
  * set-up (MMIO both ways, PSCI SYSTEM_OFF).
  */
 class Arm64LabIT {

@@ -124,7 +124,7 @@ class LabArchTest {
         assertFalse(x86.contains("Xshare:dump"), x86);
         assertTrue(arm.contains("printf . > /dev/hvc0"), arm);
         assertTrue(arm.contains("for m in virtio_pci_modern_dev"), arm);
-        assertTrue(arm.contains("-Xshare:dump -XX:SharedClassListFile=/tmp/classes.lst -XX:SharedArchiveFile=/tmp/app.jsa"));
+        assertTrue(arm.contains("-Xshare:dump -XX:SharedClassListFile=/tmp/archived.lst -XX:SharedArchiveFile=/tmp/app.jsa"));
         // The dump comes before the archive goes onto the out disk.
         assertTrue(arm.indexOf("Xshare:dump") < arm.indexOf("dd if=/tmp/app.jsa"), arm);
         for (String script : List.of(x86, arm)) {
