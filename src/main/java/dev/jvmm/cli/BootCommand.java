@@ -132,7 +132,7 @@ final class BootCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--initrd and --cmdline go with --kernel (an image's boot loader makes its own)");
         }
         if (kernel == null && arch != null) {
-            throw new IllegalArgumentException("--arch goes with --kernel (an image is booted as the host's architecture)");
+            throw new IllegalArgumentException("--arch goes with --kernel (an image's architecture is its kernel's)");
         }
         if (image == null && (exec != null || updateFrom != null)) {
             throw new IllegalArgumentException("--exec and --update-from go with an IMAGE");

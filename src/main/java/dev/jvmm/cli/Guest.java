@@ -6,6 +6,7 @@ import dev.jvmm.images.initramfs.BusyboxInitramfs;
 import dev.jvmm.images.kernel.KernelBuilder;
 import dev.jvmm.lab.Lab;
 import dev.jvmm.machine.KvmKind;
+import dev.jvmm.machine.arch.Arch;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -26,6 +27,21 @@ final class Guest {
 
     static Path defaultInitrd() throws IOException, InterruptedException {
         return BusyboxInitramfs.buildCached(BusyboxInitramfs.defaultInit());
+    }
+
+    /**
+     * A static busybox for an {@code arch} guest: the host's own for the host's architecture, Debian's
+     * busybox-static:arm64 (fetched once, the arm64 lab's own) for aarch64 on another host.
+     */
+    static Path busybox(Arch arch) throws IOException, InterruptedException {
+        if (arch == null || arch == Arch.host()) {
+            return BusyboxInitramfs.BUSYBOX;
+        }
+        if (arch == Arch.aarch64) {
+            return Lab.arm64Busybox(System.err);
+        }
+        throw new IllegalArgumentException("an " + arch + " guest needs an " + arch + " busybox; this host is "
+                + Arch.host() + " and jvmm fetches only arm64's");
     }
 
     /** Decides whether to use the lab, saying why in one line when it does so on its own. */

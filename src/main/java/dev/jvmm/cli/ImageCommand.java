@@ -5,7 +5,14 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.jvmm.boot.gpt.GptException;
 import dev.jvmm.boot.gpt.GptPartition;
 import dev.jvmm.boot.gpt.GptRead;
+import dev.jvmm.boot.ab.AbException;
 import dev.jvmm.images.disk.DiskImage;
+import dev.jvmm.images.disk.ImageArch;
+import dev.jvmm.images.firmware.Firmware;
+import dev.jvmm.images.firmware.FirmwareException;
+import dev.jvmm.machine.Architectures;
+import dev.jvmm.machine.ImageInput;
+import dev.jvmm.machine.arch.Arch;
 import dev.jvmm.images.disk.ImageBuilder;
 import dev.jvmm.images.disk.Layout;
 import dev.jvmm.images.disk.Lz4;
@@ -48,7 +55,10 @@ final class ImageCommand implements Runnable {
         private final Path temp;
         private final DiskLock lock;
 
+        private final Path file;
+
         Opened(Path file, boolean forWriting) throws Exception {
+            this.file = file;
             if (isLz4File(file)) {
                 if (forWriting) {
                     throw new IOException(file + " is an LZ4 frame; decompress it first (lz4 -d) to change it");
@@ -71,6 +81,11 @@ final class ImageCommand implements Runnable {
             }
         }
 
+        /** The image file as read: FILE, or the decompressed copy of an .img.lz4. */
+        Path path() {
+            return temp != null ? temp : file;
+        }
+
         /** Reading goes on from one usable GPT copy; say so on stderr, one line, so stdout stays the report. */
         void warnIfGptNeedsRepair(Path file) {
             GptRead r = image.gptRead();
@@ -88,6 +103,21 @@ final class ImageCommand implements Runnable {
                 Files.deleteIfExists(temp);
             }
         }
+    }
+
+    /**
+     * Why {@code source}'s OS cannot go into {@code target}: its kernel is of another architecture
+     * than the one {@code target} boots now; null when they agree or when either has no slot a
+     * firmware pass would boot (the rules of the command itself then decide).
+     */
+    static String crossArch(Opened target, Opened source) throws IOException {
+        Arch arch;
+        try {
+            arch = Architectures.ofKernel(Firmware.inspect(target.path()).kernel(), Arch.host());
+        } catch (FirmwareException e) {
+            return null;
+        }
+        return ImageInput.crossArchUpdate(arch, source.path());
     }
 
     static boolean isLz4File(Path file) throws IOException {
@@ -118,9 +148,16 @@ final class ImageCommand implements Runnable {
         @Option(names = "--version", defaultValue = "1.0.0", description = "OS version written into the image (default ${DEFAULT-VALUE})")
         String version;
 
+        @Option(names = "--arch", paramLabel = "ARCH",
+                description = "x86_64 or aarch64 (default: the host's): jvmm's kernel, busybox and agent of that architecture"
+                        + " (aarch64 on another host: Debian's busybox-static:arm64, the agent cross-compiled)")
+        Arch arch;
+
         @Override
         public Integer call() throws Exception {
-            new ImageBuilder(Layout.parse(layout), version, System.err).build(out, lz4);
+            Arch a = arch == null ? Arch.host() : arch;
+            new ImageBuilder(Layout.parse(layout), version, new ImageArch(a.name(), Guest.busybox(a)), System.err)
+                    .build(out, lz4);
             System.out.println(out.toAbsolutePath());
             return 0;
         }
@@ -266,6 +303,10 @@ final class ImageCommand implements Runnable {
         public Integer call() throws Exception {
             try (Opened target = new Opened(file, true); Opened source = new Opened(from, false)) {
                 source.warnIfGptNeedsRepair(from);
+                String refusal = crossArch(target, source);
+                if (refusal != null) {
+                    throw new AbException(refusal);
+                }
                 target.image.upgradeFrom(source.image, slotOption(active), tries);
             }
             try (Opened after = new Opened(file, false)) {

@@ -1,7 +1,6 @@
 package dev.jvmm.cli;
 
 import dev.jvmm.images.initramfs.BusyboxInitramfs;
-import dev.jvmm.lab.Lab;
 import dev.jvmm.machine.arch.Arch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -28,24 +27,12 @@ final class InitramfsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path busybox = busybox();
+        Path busybox = Guest.busybox(arch);
         String script = init == null ? BusyboxInitramfs.defaultInit() : Files.readString(init);
         try (OutputStream o = Files.newOutputStream(out)) {
             BusyboxInitramfs.create(script, busybox).writeTo(o, true);
         }
         System.out.println(out.toAbsolutePath());
         return 0;
-    }
-
-    /** A static busybox of the guest's architecture. */
-    private Path busybox() throws Exception {
-        if (arch == null || arch == Arch.host()) {
-            return BusyboxInitramfs.BUSYBOX;
-        }
-        if (arch == Arch.aarch64) {
-            return Lab.arm64Busybox(System.err);
-        }
-        throw new IllegalArgumentException("an " + arch + " initramfs needs an " + arch + " busybox; this host is "
-                + Arch.host() + " and jvmm fetches only arm64's");
     }
 }

@@ -5,6 +5,7 @@ import dev.jvmm.devices.virtio.blk.FencedRange;
 import dev.jvmm.images.firmware.BootChoice;
 import dev.jvmm.images.firmware.Firmware;
 import dev.jvmm.images.firmware.FirmwareException;
+import dev.jvmm.machine.arch.Arch;
 import dev.jvmm.machine.arch.Payload;
 import dev.jvmm.vmm.sys.DiskLock;
 import dev.jvmm.vmm.vcpu.StopReason;
@@ -68,6 +69,13 @@ public final class ImageBoot {
                     return e.noBootableSlot() ? ExitCodes.NO_BOOTABLE_SLOT : n == 1 ? ExitCodes.USAGE : ExitCodes.INTERNAL_ERROR;
                 }
                 tl.mark("firmware pass (GPT, slot " + choice.slot() + ", kernel read)");
+                Arch kernelArch = Architectures.ofKernel(choice.kernel(), config.arch());
+                if (kernelArch != config.arch()) {
+                    // Only a slot written from an image of another architecture: jvmm's own updates refuse one.
+                    say("boot " + n + ": slot " + choice.slot() + " holds an " + kernelArch + " kernel; this machine is "
+                            + config.arch());
+                    return ExitCodes.INTERNAL_ERROR;
+                }
                 if (choice.gptNote() != null) {
                     say(choice.gptNote());
                 }

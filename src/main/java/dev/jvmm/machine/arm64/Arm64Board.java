@@ -1,6 +1,7 @@
 package dev.jvmm.machine.arm64;
 
 import dev.jvmm.boot.KernelLoadException;
+import dev.jvmm.boot.PlatformWord;
 import dev.jvmm.boot.arm64.Arm64Allocator;
 import dev.jvmm.boot.arm64.Arm64Image;
 import dev.jvmm.boot.arm64.Arm64Layout;
@@ -86,7 +87,8 @@ final class Arm64Board implements Board {
         Arm64Machine machine;
         try {
             machine = Arm64Machine.standard(spec.ramBytes(), spec.vcpus(), gicVersion, virtio.stream()
-                    .map(p -> new Arm64Machine.Device(p.base(), p.size(), p.irq())).toList(), payload.cmdline(),
+                    .map(p -> new Arm64Machine.Device(p.base(), p.size(), p.irq())).toList(),
+                    PlatformWord.addTo(payload.cmdline(), Arm64Layout.PLATFORM_PAGE), // the guest's scripts read it
                     plan.initrdStart(), plan.initrdEnd());
         } catch (IllegalArgumentException e) {
             throw new KernelLoadException(e.getMessage()); // a command line too long, say

@@ -47,9 +47,7 @@ public final class X86Architecture implements Architecture {
     /** An ELF for x86-64 (e_machine 62) or a bzImage ("HdrS" at 0x202). */
     @Override
     public boolean recognises(byte[] k) {
-        boolean elf = k.length >= 20 && k[0] == 0x7f && k[1] == 'E' && k[2] == 'L' && k[3] == 'F' && k[18] == 62 && k[19] == 0;
-        boolean bz = k.length >= 0x206 && k[0x202] == 'H' && k[0x203] == 'd' && k[0x204] == 'r' && k[0x205] == 'S';
-        return elf || bz;
+        return KernelImage.recognises(k);
     }
 
     @Override

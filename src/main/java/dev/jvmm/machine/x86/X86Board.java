@@ -1,6 +1,7 @@
 package dev.jvmm.machine.x86;
 
 import dev.jvmm.boot.KernelLoadException;
+import dev.jvmm.boot.PlatformWord;
 import dev.jvmm.boot.acpi.AcpiTables;
 import dev.jvmm.boot.x86.X86Allocator;
 import dev.jvmm.boot.x86.X86Layout;
@@ -67,8 +68,13 @@ final class X86Board implements Board {
         VirtioDiscovery discovery = VirtioDiscovery.of(spec.discovery(), payload.cmdline(), virtio);
         long rsdp = AcpiTables.write(memory, new AcpiTables.Config(spec.vcpus(), X86Layout.IOAPIC_ADDRESS,
                 X86Layout.LAPIC_ADDRESS, discovery.dsdtDevices()), X86Layout.ACPI_START, X86Layout.ACPI_END);
-        loaded = X86Loader.load(memory, payload.kernel(), payload.initrd(), discovery.appendTo(payload.cmdline()), rsdp);
+        loaded = X86Loader.load(memory, payload.kernel(), payload.initrd(), commandLine(payload.cmdline(), discovery), rsdp);
         return loaded.format();
+    }
+
+    /** The guest's command line: the payload's, the platform page's address for its scripts, the virtio words if any. */
+    static String commandLine(String cmdline, VirtioDiscovery discovery) {
+        return discovery.appendTo(PlatformWord.addTo(cmdline, X86Layout.PLATFORM_PAGE));
     }
 
     @Override

@@ -106,7 +106,8 @@ class Arm64BoardTest {
         assertArrayEquals(initrd, memory.read(loaded.plan().initrdStart(), initrd.length));
 
         String dts = dts(dtbAt(memory, loaded.plan().dtbAddress()));
-        assertTrue(dts.contains("bootargs = \"" + Arm64Architecture.DEFAULT_CMDLINE + "\";"), dts);
+        assertTrue(dts.contains("bootargs = \"" + Arm64Architecture.DEFAULT_CMDLINE + " jvmm.platform=0x40000000\";"),
+                "the platform page named for the guest's scripts: " + dts);
         assertTrue(dts.contains(String.format("linux,initrd-start = <0x00 0x%x>;", loaded.plan().initrdStart())), dts);
         assertTrue(dts.contains(String.format("linux,initrd-end = <0x00 0x%x>;", loaded.plan().initrdEnd())), dts);
         assertTrue(dts.contains("memory@80000000 {"), dts);

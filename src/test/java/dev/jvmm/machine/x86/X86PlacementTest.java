@@ -50,6 +50,10 @@ class X86PlacementTest {
         VirtioDiscovery both = VirtioDiscovery.of(Discovery.both, "console=ttyS0", placed);
         assertEquals("console=ttyS0 virtio_mmio.device=4K@0xc0001000:5 virtio_mmio.device=4K@0xc0002000:6",
                 both.appendTo("console=ttyS0"));
+        assertEquals("console=ttyS0 jvmm.platform=0xc0000000 virtio_mmio.device=4K@0xc0001000:5 virtio_mmio.device=4K@0xc0002000:6",
+                X86Board.commandLine("console=ttyS0", both), "the platform page named for the guest's scripts");
+        assertEquals("console=ttyS0 jvmm.platform=0xc0000000",
+                X86Board.commandLine("console=ttyS0", VirtioDiscovery.of(Discovery.auto, "console=ttyS0", placed)));
         assertEquals(List.of(new AcpiTables.MmioDevice(0xc0001000L, 0x1000, 5), new AcpiTables.MmioDevice(0xc0002000L, 0x1000, 6)),
                 both.dsdtDevices());
         byte[] dsdt = AcpiTables.build(new AcpiTables.Config(1, 0xfec00000L, 0xfee00000L, both.dsdtDevices()), 0xe0000)

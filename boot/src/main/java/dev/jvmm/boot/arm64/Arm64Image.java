@@ -62,6 +62,21 @@ public record Arm64Image(byte[] image, long textOffset, long imageSize, long fla
         return (flags & FLAG_PHYS_ANYWHERE) != 0;
     }
 
+    /**
+     * Whether {@code k} (its first bytes suffice) is in a format only arm64 kernels have: the
+     * Image magic "ARM\x64" at 0x38, a gzip stream (Image.gz, Bottlerocket's vmlinuz) or an EFI
+     * zboot image ("MZ", "zimg"). Nothing is checked beyond the format; {@link #parse} checks.
+     */
+    public static boolean recognises(byte[] k) {
+        if (k.length >= HEADER_SIZE && (k[MAGIC_OFFSET] & 0xff | (k[MAGIC_OFFSET + 1] & 0xff) << 8
+                | (k[MAGIC_OFFSET + 2] & 0xff) << 16 | (k[MAGIC_OFFSET + 3] & 0xff) << 24) == MAGIC) {
+            return true;
+        }
+        boolean gzip = k.length >= 2 && (k[0] & 0xff) == 0x1f && (k[1] & 0xff) == 0x8b;
+        boolean zboot = k.length >= 8 && k[0] == 'M' && k[1] == 'Z' && k[4] == 'z' && k[5] == 'i' && k[6] == 'm' && k[7] == 'g';
+        return gzip || zboot;
+    }
+
     public static Arm64Image parse(byte[] file) throws KernelLoadException {
         return parse(file, MAX_INFLATED_BYTES);
     }

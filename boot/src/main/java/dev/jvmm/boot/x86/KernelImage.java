@@ -28,6 +28,13 @@ public sealed interface KernelImage permits KernelImage.Elf, KernelImage.BzImage
     int EM_X86_64 = 62;
     int PT_LOAD = 1;
 
+    /** Whether {@code k} (its first bytes suffice) is an ELF for x86-64 (e_machine 62) or a bzImage ("HdrS" at 0x202). */
+    static boolean recognises(byte[] k) {
+        boolean elf = k.length >= 20 && k[0] == 0x7f && k[1] == 'E' && k[2] == 'L' && k[3] == 'F' && k[18] == EM_X86_64 && k[19] == 0;
+        boolean bz = k.length >= 0x206 && k[0x202] == 'H' && k[0x203] == 'd' && k[0x204] == 'r' && k[0x205] == 'S';
+        return elf || bz;
+    }
+
     static KernelImage parse(byte[] file) throws KernelLoadException {
         if (file.length < 64) {
             throw new KernelLoadException("kernel file is too small (" + file.length + " bytes) to be a kernel");

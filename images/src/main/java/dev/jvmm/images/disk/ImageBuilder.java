@@ -31,19 +31,27 @@ public final class ImageBuilder {
 
     private final Layout layout;
     private final String version;
+    private final ImageArch arch;
     private final PrintStream progress;
 
+    /** An x86_64 image. */
     public ImageBuilder(Layout layout, String version, PrintStream progress) {
+        this(layout, version, ImageArch.x86_64(), progress);
+    }
+
+    /** An image of {@code arch}: its kernel, busybox and agent. */
+    public ImageBuilder(Layout layout, String version, ImageArch arch, PrintStream progress) {
         if (!version.matches("[A-Za-z0-9._+-]{1,40}")) {
             throw new IllegalArgumentException("version must be 1-40 characters of [A-Za-z0-9._+-]: " + version);
         }
         this.layout = layout;
         this.version = version;
+        this.arch = arch;
         this.progress = progress;
     }
 
     String seed(String what) {
-        return "jvmm-image/" + layout.cliName() + "/" + version + "/" + what;
+        return "jvmm-image/" + arch.seedPrefix() + layout.cliName() + "/" + version + "/" + what;
     }
 
     Guid guid(String what) {
@@ -101,13 +109,13 @@ public final class ImageBuilder {
 
     /** Builds the image; with {@code lz4} the output is one LZ4 frame of it. */
     public void build(Path out, boolean lz4) throws IOException, InterruptedException, GptException {
-        HostTools.ensure("building disk images", Tools.NEEDS);
-        Path kernel = Rootfs.kernel();
+        HostTools.ensure("building disk images", Tools.needs(arch));
+        Path kernel = arch.kernel(layout);
         Path tmp = Files.createTempDirectory("jvmm-image");
         try {
-            step("staging the root file system (" + layout.cliName() + " " + version + ")");
+            step("staging the root file system (" + layout.cliName() + " " + version + ", " + arch.name() + ")");
             Path rootDir = tmp.resolve("rootfs");
-            Rootfs.stage(rootDir, layout, version);
+            Rootfs.stage(rootDir, layout, version, arch);
             Path erofs = tmp.resolve("root.erofs");
             Filesystems.erofs(rootDir, erofs, guid("rootfs").toString());
             long fsBytes = Files.size(erofs);

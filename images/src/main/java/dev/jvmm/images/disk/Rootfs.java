@@ -3,8 +3,8 @@ package dev.jvmm.images.disk;
 import dev.jvmm.images.HostTools;
 
 import dev.jvmm.images.Cache;
+import dev.jvmm.images.GuestPlatform;
 import dev.jvmm.images.Hashing;
-import dev.jvmm.images.kernel.KernelBuilder;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,10 +34,12 @@ public final class Rootfs {
         }
     }
 
-    /** The agent, compiled static once per source and cached. */
-    static Path agent() throws IOException, InterruptedException {
+    /** The agent for {@code arch}, compiled static once per source and compiler and cached. */
+    static Path agent(ImageArch arch) throws IOException, InterruptedException {
         String src = resource("jvmm-agent.c");
-        Path dir = Cache.dir("agent").resolve(Hashing.key(src, "gcc-static-Os"));
+        // x86_64's key is what it was before there were two architectures: its cached agent stays valid.
+        String flavour = arch.name().equals("x86_64") ? "gcc-static-Os" : arch.compiler() + "-static-Os";
+        Path dir = Cache.dir("agent").resolve(Hashing.key(src, flavour));
         Path bin = dir.resolve("jvmm-agent");
         if (Files.isExecutable(bin)) {
             return bin;
@@ -46,7 +48,7 @@ public final class Rootfs {
         Path c = dir.resolve("jvmm-agent.c");
         Files.writeString(c, src);
         Path tmp = dir.resolve("jvmm-agent.partial");
-        HostTools.run(dir, Map.of(), "gcc", "-static", "-Os", "-s", "-o", tmp.toString(), c.toString());
+        HostTools.run(dir, Map.of(), arch.compiler(), "-static", "-Os", "-s", "-o", tmp.toString(), c.toString());
         Files.move(tmp, bin, StandardCopyOption.ATOMIC_MOVE);
         return bin;
     }
@@ -55,14 +57,12 @@ public final class Rootfs {
         Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 
-    private static void busybox(Path root) throws IOException, InterruptedException {
+    private static void busybox(Path root, ImageArch arch) throws IOException, InterruptedException {
         Path bin = Files.createDirectories(root.resolve("bin"));
-        Files.copy(Path.of("/bin/busybox"), bin.resolve("busybox"), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(arch.busybox(), bin.resolve("busybox"), StandardCopyOption.REPLACE_EXISTING);
         exec(bin.resolve("busybox"));
-        String list = HostTools.run(null, Map.of(), "/bin/busybox", "--list");
-        for (String applet : list.split("\n")) {
-            applet = applet.trim();
-            if (!applet.isEmpty() && !applet.equals("busybox") && applet.matches("[A-Za-z0-9_.\\[-]+")) {
+        for (String applet : BusyboxApplets.of(arch.busybox(), arch.runsHere())) {
+            if (!applet.equals("busybox")) {
                 Path link = bin.resolve(applet);
                 if (!Files.exists(link, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                     Files.createSymbolicLink(link, Path.of("busybox"));
@@ -71,15 +71,16 @@ public final class Rootfs {
         }
     }
 
-    /** Stages the root tree under {@code root} for {@code layout} and {@code version}. */
-    public static void stage(Path root, Layout layout, String version) throws IOException, InterruptedException {
-        busybox(root);
+    /** Stages the root tree under {@code root} for {@code layout}, {@code version} and {@code arch}. */
+    public static void stage(Path root, Layout layout, String version, ImageArch arch) throws IOException, InterruptedException {
+        busybox(root, arch);
         for (String d : List.of("sbin", "usr/bin", "proc", "sys", "dev", "tmp", "run", "root", "mnt", "etc",
                 layout.dataMount().substring(1), "containers/hello/proc", "containers/hello/dev", "containers/hello/tmp")) {
             Files.createDirectories(root.resolve(d));
         }
         String init = resource("init.sh").replace("@LAYOUT@", layout.cliName()).replace("@VERSION@", version)
-                .replace("@DATA_LABEL@", layout.dataLabel()).replace("@DATA_MOUNT@", layout.dataMount());
+                .replace("@DATA_LABEL@", layout.dataLabel()).replace("@DATA_MOUNT@", layout.dataMount())
+                .replace("@PLATFORM@\n", GuestPlatform.SHELL);
         Files.writeString(root.resolve("sbin/init"), init);
         exec(root.resolve("sbin/init"));
         Files.writeString(root.resolve("etc/os-release"), """
@@ -92,20 +93,16 @@ public final class Rootfs {
         Files.writeString(root.resolve("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n");
         Files.writeString(root.resolve("etc/group"), "root:x:0:\n");
         Files.writeString(root.resolve("etc/hostname"), "jvmm-os\n");
-        Files.copy(agent(), root.resolve("usr/bin/jvmm-agent"), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(agent(arch), root.resolve("usr/bin/jvmm-agent"), StandardCopyOption.REPLACE_EXISTING);
         exec(root.resolve("usr/bin/jvmm-agent"));
         // The container's own root: a second busybox, nothing shared with the host but the kernel.
         Path c = root.resolve("containers/hello");
         Files.createDirectories(c.resolve("bin"));
-        Files.copy(Path.of("/bin/busybox"), c.resolve("bin/busybox"), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(arch.busybox(), c.resolve("bin/busybox"), StandardCopyOption.REPLACE_EXISTING);
         exec(c.resolve("bin/busybox"));
         for (String a : List.of("sh", "mount", "hostname", "ls", "grep", "echo", "cat", "ps")) {
             Files.createSymbolicLink(c.resolve("bin/" + a), Path.of("busybox"));
         }
     }
 
-    /** The kernel every image carries: jvmm's own guest kernel. */
-    static Path kernel() throws IOException, InterruptedException {
-        return new KernelBuilder("x86_64").buildOrReuse().bzImage();
-    }
 }

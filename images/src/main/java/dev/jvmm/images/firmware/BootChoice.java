@@ -7,8 +7,9 @@ import java.util.List;
 
 /**
  * What one firmware pass decided: the slot, its A/B bits before and after the pass (the tries
- * decrement is already on the disk), the kernel and its command line as the boot loader built
- * them, and the sectors jvmm fences while that slot runs.
+ * decrement is already on the disk), the kernel (an arm64 Image.gz inflated, as GRUB hands it
+ * over) and its command line as the boot loader built them, and the sectors jvmm fences while
+ * that slot runs.
  *
  * @param gptNote one line when only one GPT copy was usable, else null
  */

@@ -6,6 +6,7 @@ import dev.jvmm.boot.ab.AbException;
 import dev.jvmm.boot.ab.Cgpt;
 import dev.jvmm.boot.ab.Gptprio;
 import dev.jvmm.boot.ab.Slot;
+import dev.jvmm.boot.arm64.Arm64Image;
 import dev.jvmm.boot.ext4.Ext4;
 import dev.jvmm.boot.ext4.Ext4Exception;
 import dev.jvmm.boot.gpt.Gpt;
@@ -43,7 +44,7 @@ public final class Firmware {
     /** A kernel larger than this is not a kernel this firmware loads. */
     static final long MAX_KERNEL_BYTES = 256L << 20;
     static final long MAX_GRUB_CFG_BYTES = 64 << 10;
-    /** What the firmware adds about jvmm's machine after the image's own command line and jvmm.slot. */
+    /** What the firmware adds about jvmm's x86_64 machine after the image's own command line and jvmm.slot. */
     public static final String PLATFORM_WORDS = "i8042.noaux";
 
     private Firmware() {}
@@ -94,8 +95,9 @@ public final class Firmware {
         Slot chosen = next.get();
         GptPartition boot = gpt.byNumber(chosen.partitionNumber()).orElseThrow();
         Loaded loaded = layout == Layout.BOTTLEROCKET ? bottlerocket(ch, gpt, boot) : cos(ch, boot);
+        byte[] kernel;
         try {
-            KernelImage.parse(loaded.kernel());
+            kernel = kernelToBoot(loaded.kernel());
         } catch (KernelLoadException e) {
             throw new FirmwareException("slot " + chosen.name() + ": " + e.getMessage());
         }
@@ -123,15 +125,35 @@ public final class Firmware {
                 throw new FirmwareException("GPT: " + e.getMessage());
             }
         }
-        // i8042.noaux: jvmm's PS/2 controller has no AUX (mouse) port and its DSDT lists none, which
-        // Linux otherwise warns about ("PNP: PS/2 appears to have AUX port disabled"); a kernel boot's
-        // default command line says the same.
-        String cmdline = loaded.cmdline() + " jvmm.slot=" + chosen.name() + " " + PLATFORM_WORDS;
-        return new BootChoice(layout, chosen.name(), loaded.version(), chosen.attrs(), afterBits, loaded.kernel(), cmdline,
+        // i8042.noaux (x86_64): jvmm's PS/2 controller has no AUX (mouse) port and its DSDT lists none,
+        // which Linux otherwise warns about ("PNP: PS/2 appears to have AUX port disabled"); a kernel
+        // boot's default command line says the same. An arm64 machine has no i8042.
+        boolean arm64 = Arm64Image.recognises(kernel);
+        String cmdline = loaded.cmdline() + " jvmm.slot=" + chosen.name() + (arm64 ? "" : " " + PLATFORM_WORDS);
+        return new BootChoice(layout, chosen.name(), loaded.version(), chosen.attrs(), afterBits, kernel, cmdline,
                 ranges, gptNote);
     }
 
     private record Loaded(byte[] kernel, String cmdline, String version) {}
+
+    /**
+     * Checks that {@code kernel} is one jvmm boots, of either architecture, and returns it as the
+     * boot loader hands it over: an arm64 Image.gz (Bottlerocket's vmlinuz) or EFI zboot inflated
+     * to its Image, as GRUB's arm64 loader does (once per pass, not again in the machine: a
+     * kernel's inflate costs seconds under the lab's emulation), a plain Image or an x86_64
+     * bzImage or vmlinux as it is. The machine takes its architecture from the same bytes.
+     */
+    static byte[] kernelToBoot(byte[] kernel) throws KernelLoadException {
+        if (Arm64Image.recognises(kernel)) {
+            return Arm64Image.parse(kernel).image();
+        }
+        if (!KernelImage.recognises(kernel)) {
+            throw new KernelLoadException("not a kernel jvmm boots: neither an x86_64 bzImage or ELF vmlinux nor an arm64"
+                    + " Image (plain, gzip'd or EFI zboot)");
+        }
+        KernelImage.parse(kernel);
+        return kernel;
+    }
 
     /** "BOTTLEROCKET-BOOT-B" and "KERN-B" are slot B; a label without the suffix goes by its number. */
     private static String slotName(GptPartition p) {

@@ -1,6 +1,7 @@
 package dev.jvmm.images.initramfs;
 
 import dev.jvmm.images.Cache;
+import dev.jvmm.images.GuestPlatform;
 import dev.jvmm.images.Hashing;
 import dev.jvmm.images.HostTools;
 
@@ -25,7 +26,8 @@ public final class BusyboxInitramfs {
 
     public static String defaultInit() {
         try (InputStream in = BusyboxInitramfs.class.getResourceAsStream("/dev/jvmm/images/initramfs/init.sh")) {
-            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).replace("@PLATFORM@\n",
+                    GuestPlatform.SHELL);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

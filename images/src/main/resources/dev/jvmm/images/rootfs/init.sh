@@ -4,6 +4,7 @@
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
+@PLATFORM@
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts 2>/dev/null; mount -t devpts devpts /dev/pts 2>/dev/null
 mount -t tmpfs -o mode=0755 tmpfs /run
@@ -25,12 +26,12 @@ unshare --mount --pid --uts --net --fork chroot /containers/hello /bin/sh -c \
   'mount -t proc proc /proc; hostname hello; echo "container: $(hostname), pid $$, sees pids $(echo $(ls /proc | grep "^[0-9]"))"'
 . /etc/os-release
 echo "jvmm-os: $PRETTY_NAME ready (slot $(sed -n 's/.*jvmm.slot=\([AB]\).*/\1/p' /proc/cmdline))"
-devmem 0xc0000000 8 123
+jvmm_ready
 # Healthy: mark it for the agent's status, and tell the host (jvmm marks the slot successful).
 : > /run/jvmm-ready
 /usr/bin/jvmm-agent notify-ready
 case " $(cat /proc/cmdline) " in
-  *" jvmm.exit_when_ready=1 "*) devmem 0xc0000010 8 0 ;;
+  *" jvmm.exit_when_ready=1 "*) jvmm_exit 0 ;;
 esac
 # With jvmm boot --exec the host drives the guest through the agent: no shell on the console.
 case " $(cat /proc/cmdline) " in

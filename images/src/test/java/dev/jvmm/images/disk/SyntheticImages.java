@@ -113,6 +113,37 @@ final class SyntheticImages {
         }
     }
 
+    /** Replaces slot {@code slot}'s BOOT file system of a Bottlerocket image with one holding {@code cfg} and {@code vmlinuz}. */
+    static void writeBoot(Path img, String slot, String cfg, byte[] vmlinuz) throws IOException, GptException,
+            InterruptedException {
+        Path dir = Files.createTempDirectory(img.getParent(), "boot");
+        Files.createDirectories(dir.resolve("grub"));
+        Files.writeString(dir.resolve("grub/grub.cfg"), cfg);
+        Files.write(dir.resolve("vmlinuz"), vmlinuz);
+        Path fs = img.resolveSibling(img.getFileName() + ".boot");
+        try (FileChannel ch = FileChannel.open(img, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            GptPartition boot = part(Gpt.read(ch), "BOTTLEROCKET-BOOT-" + slot);
+            Filesystems.ext4(dir, fs, boot.sizeBytes(), "BOOT", Guid.derive(img + "/boot").toString(), false);
+            ch.write(ByteBuffer.wrap(Files.readAllBytes(fs)), boot.offsetBytes());
+        } finally {
+            Files.deleteIfExists(fs);
+        }
+    }
+
+    /** Replaces slot {@code slot}'s KERN partition of a COS image: its header's command line and version kept, {@code kernel} after it. */
+    static void writeKernel(Path img, String slot, byte[] kernel) throws IOException, GptException, KernHeaderException {
+        try (FileChannel ch = FileChannel.open(img, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            GptPartition kern = part(Gpt.read(ch), "KERN-" + slot);
+            KernelPartition old = KernelPartition.read(ch, kern.offsetBytes(), kern.sizeBytes());
+            if (kernel.length > kern.sizeBytes() - KernelPartition.HEADER) {
+                throw new IllegalArgumentException("a " + kernel.length + "-byte kernel does not fit KERN-" + slot);
+            }
+            ch.write(ByteBuffer.wrap(new KernelPartition(old.version(), old.cmdline(), kernel.length).header()),
+                    kern.offsetBytes());
+            ch.write(ByteBuffer.wrap(kernel), kern.offsetBytes() + KernelPartition.HEADER);
+        }
+    }
+
     /**
      * Re-formats slot A's verity superblock and tree over only the first {@code blocks} data blocks,
      * where the slot's own table keeps covering all of them; returns the shorter tree's parameters.
