@@ -1,5 +1,6 @@
 package dev.jvmm.bootbench;
 
+import dev.jvmm.images.GuestPlatform;
 import dev.jvmm.images.initramfs.BusyboxInitramfs;
 
 import java.io.IOException;
@@ -16,8 +17,10 @@ public final class BenchInit {
      * "Run /init"), devtmpfs for /dev/mem, then the ready line (the time the bench measures), the
      * Firecracker boot-timer byte, the stopping line, the exit register, and {@code poweroff -f}
      * for a VMM that ignores the platform page (QEMU microvm: its ACPI GED takes the S5 sleep
-     * request; without ACPI the kernel would only halt). Busybox applets are called by path: no
-     * {@code --install}, so no symlinks to make before the ready line.
+     * request; without ACPI the kernel would only halt). The platform page is where the command
+     * line's {@code jvmm.platform=} says (jvmm and the floor name it; QEMU does not, and gets no
+     * write), read with shell builtins only. Busybox applets are called by path: no {@code
+     * --install}, so no symlinks to make before the ready line.
      */
     public static final String SCRIPT = """
             #!/bin/sh
@@ -28,11 +31,12 @@ public final class BenchInit {
             /bin/busybox mount -t devtmpfs devtmpfs /dev
             read up idle < /proc/uptime
             echo "%s$up"
-            /bin/busybox devmem 0xc0000000 8 123
+            %sjvmm_ready
             echo "%s"
-            /bin/busybox devmem 0xc0000010 8 0
+            jvmm_exit 0
             /bin/busybox poweroff -f
-            """.formatted(BenchConsole.INIT_MARKER, BenchConsole.READY_MARKER, BenchConsole.STOPPING_MARKER);
+            """.formatted(BenchConsole.INIT_MARKER, BenchConsole.READY_MARKER, GuestPlatform.shell("/bin/busybox devmem"),
+            BenchConsole.STOPPING_MARKER);
 
     private BenchInit() {}
 

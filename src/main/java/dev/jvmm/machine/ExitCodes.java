@@ -31,7 +31,8 @@ public final class ExitCodes {
 
     public static final String HELP = """
             Exit status:
-              N    the guest wrote N to the exit register (devmem 0xc0000010 8 N); with --exec, the command's status
+              N    the guest wrote N to the exit register (devmem 0xc0000010 8 N; aarch64 0x40000010: the page the
+                   command line's jvmm.platform= names, +0x10); with --exec, the command's status
               0    the guest powered off (poweroff -f, ACPI S5)
               2    bad arguments, or an unreadable/invalid kernel, initrd, command line or image
               64   the guest reset or rebooted (reboot -f, i8042 or ACPI reset)

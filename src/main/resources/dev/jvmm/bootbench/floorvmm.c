@@ -2,7 +2,8 @@
  * floorvmm: the floor of `jvmm bench boot --compare`. A minimal but complete x86_64 KVM VMM that
  * boots a bzImage the way jvmm does (Linux 64-bit boot protocol, in-kernel irqchip and PIT,
  * KVM's supported CPUID with the hypervisor bit, a 16550 UART on 0x3f8, the platform page at
- * 0xC0000000), doing nothing more, so that what is left of a VMM's boot time is the guest's.
+ * 0xC0000000, named on the command line as jvmm.platform=), doing nothing more, so that what is
+ * left of a VMM's boot time is the guest's.
  *
  * usage: floorvmm -k BZIMAGE [-i INITRD] [-c CMDLINE] [-m MIB] [-H]
  *   -H  madvise(MADV_HUGEPAGE) the guest RAM (QEMU does this by default)
@@ -305,7 +306,13 @@ int main(int argc, char **argv) {
         die(70, "cannot map %ld MiB of guest RAM: %s", mib, strerror(errno));
     if (huge && madvise(ram, ram_size, MADV_HUGEPAGE) < 0)
         die(70, "madvise(MADV_HUGEPAGE): %s", strerror(errno));
-    uint64_t entry = load_linux(kernel, initrd, cmdline);
+    /* Name the platform page on the command line as jvmm does (jvmm.platform=), for the guest's scripts. */
+    size_t full_len = strlen(cmdline) + 40;
+    char *full = malloc(full_len);
+    if (!full)
+        die(70, "out of memory");
+    snprintf(full, full_len, "%s jvmm.platform=0x%lx", cmdline, PLATFORM_PAGE);
+    uint64_t entry = load_linux(kernel, initrd, full);
     int kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (kvm_fd < 0)
         die(70, "cannot open /dev/kvm: %s", strerror(errno));

@@ -60,9 +60,9 @@ class BenchConsoleTest {
         // order: init line, ready, boot timer, stopping, exit register, poweroff
         String s = BenchInit.SCRIPT;
         assertTrue(s.indexOf("init uptime") < s.indexOf("ready uptime"));
-        assertTrue(s.indexOf("ready uptime") < s.indexOf("0xc0000000 8 123"));
-        assertTrue(s.indexOf("0xc0000000 8 123") < s.indexOf("stopping"));
-        assertTrue(s.indexOf("stopping") < s.indexOf("0xc0000010 8 0"));
-        assertTrue(s.indexOf("0xc0000010 8 0") < s.indexOf("poweroff -f"));
+        assertTrue(s.indexOf("ready uptime") < s.indexOf("\njvmm_ready\n"));
+        assertTrue(s.indexOf("\njvmm_ready\n") < s.indexOf("stopping"));
+        assertTrue(s.indexOf("stopping") < s.indexOf("\njvmm_exit 0\n"));
+        assertTrue(s.indexOf("\njvmm_exit 0\n") < s.indexOf("poweroff -f"));
     }
 }

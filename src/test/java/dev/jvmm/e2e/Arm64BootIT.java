@@ -15,7 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * jvmm's own arm64 kernel booted through the same machine builder as x86, with busybox inits of
  * Debian's arm64 busybox: on an arm64 host with KVM directly, in the arm64 lab elsewhere. The
  * device tree's UART, PL031 and virtio-mmio devices, PSCI's CPU_ON, SYSTEM_OFF and
- * SYSTEM_RESET, and the platform page at 0x4000_0000, each seen from inside the guest.
+ * SYSTEM_RESET, and the platform page at 0x4000_0000 (named by jvmm.platform= on the command
+ * line, which the inits read), each seen from inside the guest.
  */
 class Arm64BootIT {
     @TempDir
@@ -33,8 +34,9 @@ class Arm64BootIT {
     static void kernelAndInits() throws Exception {
         image = Jvmm.arm64Image();
         exit7 = Jvmm.initramfs(tmp, "exit7", PRELUDE + """
-                devmem 0x40000000 8 123
-                devmem 0x40000010 8 7
+                echo "platform page $jvmm_platform"
+                jvmm_ready
+                jvmm_exit 7
                 sleep 30
                 """, "aarch64");
         probe = Jvmm.initramfs(tmp, "probe", PRELUDE + """
@@ -42,7 +44,7 @@ class Arm64BootIT {
                 echo "rtc $(cat /sys/class/rtc/rtc0/name) $(cat /sys/class/rtc/rtc0/since_epoch)"
                 echo "hwrng $(head -c 16 /dev/hwrng | od -An -tx1 | tr -d ' \\n')"
                 grep -E "ttyS0|virtio0|rtc-pl031" /proc/interrupts
-                devmem 0x40000000 8 123
+                jvmm_ready
                 grep -q jvmm.do=reboot /proc/cmdline && reboot -f
                 poweroff -f
                 """, "aarch64");
@@ -61,6 +63,7 @@ class Arm64BootIT {
         Jvmm.Result r = boot(exit7);
         assertEquals(7, r.status(), r.all());
         assertTrue(r.out().contains(MARKER + " cpus=1 arch=aarch64"), r.out());
+        assertTrue(r.out().contains("platform page 0x40000000"), "the board names its page on the command line: " + r.out());
         assertTrue(r.out().contains("earlycon: ns16550a0 at MMIO 0x0000000040002000"), "earlycon through stdout-path: " + r.out());
         assertTrue(r.all().contains("kernel loaded (Image)"), r.all());
         Matcher ready = Pattern.compile("([\\d.]+)\\s+\\(\\+\\s*[\\d.]+\\)\\s+guest ready \\(boot timer\\)").matcher(r.all());

@@ -31,8 +31,8 @@ class BootIT {
         bzImage = k[1];
         exit7 = Jvmm.initramfs(tmp, "exit7", Jvmm.INIT_PRELUDE + """
                 echo "%s cpus=$(nproc)"
-                devmem 0xc0000000 8 123
-                devmem 0xc0000010 8 7
+                jvmm_ready
+                jvmm_exit 7
                 sleep 30
                 """.formatted(MARKER));
     }

@@ -33,7 +33,7 @@ class ImageRootfsIT {
         // jvmm initramfs takes one script; the erofs image rides in the same archive through a second cpio.
         Path initramfs = Jvmm.initramfs(tmp, "switch", Jvmm.INIT_PRELUDE + """
                 mkdir -p /newroot
-                mount -t erofs -o loop,ro /root.erofs /newroot || { echo "erofs mount failed"; devmem 0xc0000010 8 9; }
+                mount -t erofs -o loop,ro /root.erofs /newroot || { echo "erofs mount failed"; jvmm_exit 9; }
                 umount /proc /sys
                 mount --move /dev /newroot/dev
                 exec switch_root /newroot /sbin/init

@@ -127,14 +127,18 @@ final class Jvmm {
         return out;
     }
 
-    /** The start of a test init: mounts, so that /dev/mem and /proc work. */
+    /**
+     * The start of a test init: mounts, so that /dev/mem and /proc work, and the platform page
+     * where jvmm's command line puts it: {@code jvmm_ready} and {@code jvmm_exit N} on either
+     * architecture.
+     */
     static final String INIT_PRELUDE = """
             #!/bin/sh
             /bin/busybox --install -s /bin
             mount -t proc proc /proc
             mount -t sysfs sysfs /sys
             mount -t devtmpfs devtmpfs /dev
-            """;
+            """ + dev.jvmm.images.GuestPlatform.SHELL;
 
     /** Copies one partition of a disk image out to {@code out}. */
     static Path extract(Path img, dev.jvmm.boot.gpt.GptPartition p, Path out) throws IOException {

@@ -5,7 +5,9 @@ import dev.jvmm.vmm.bus.BusDevice;
 /**
  * jvmm's platform page. Offset 0 is Firecracker's boot timer: a byte write of 123 marks "guest
  * ready". Offset 0x10 is the exit register: a byte N written there stops the VM, and jvmm exits
- * with status N. A busybox guest uses {@code devmem 0xc0000010 8 N}.
+ * with status N. A busybox guest uses {@code devmem 0xc0000010 8 N} on x86_64 (0x40000010 on
+ * aarch64); the board names the page's address on the kernel command line ({@code
+ * jvmm.platform=}, dev.jvmm.boot.PlatformWord) so that one script serves both.
  */
 public final class PlatformPage implements BusDevice {
     public static final long SIZE = 0x1000;

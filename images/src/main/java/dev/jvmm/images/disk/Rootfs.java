@@ -71,6 +71,13 @@ public final class Rootfs {
         }
     }
 
+    /** The image's /sbin/init for {@code layout} and {@code version}. */
+    static String init(Layout layout, String version) {
+        return resource("init.sh").replace("@LAYOUT@", layout.cliName()).replace("@VERSION@", version)
+                .replace("@DATA_LABEL@", layout.dataLabel()).replace("@DATA_MOUNT@", layout.dataMount())
+                .replace("@PLATFORM@\n", GuestPlatform.SHELL);
+    }
+
     /** Stages the root tree under {@code root} for {@code layout}, {@code version} and {@code arch}. */
     public static void stage(Path root, Layout layout, String version, ImageArch arch) throws IOException, InterruptedException {
         busybox(root, arch);
@@ -78,10 +85,7 @@ public final class Rootfs {
                 layout.dataMount().substring(1), "containers/hello/proc", "containers/hello/dev", "containers/hello/tmp")) {
             Files.createDirectories(root.resolve(d));
         }
-        String init = resource("init.sh").replace("@LAYOUT@", layout.cliName()).replace("@VERSION@", version)
-                .replace("@DATA_LABEL@", layout.dataLabel()).replace("@DATA_MOUNT@", layout.dataMount())
-                .replace("@PLATFORM@\n", GuestPlatform.SHELL);
-        Files.writeString(root.resolve("sbin/init"), init);
+        Files.writeString(root.resolve("sbin/init"), init(layout, version));
         exec(root.resolve("sbin/init"));
         Files.writeString(root.resolve("etc/os-release"), """
                 NAME="jvmm container OS"
