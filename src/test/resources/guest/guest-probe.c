@@ -4,11 +4,11 @@
  *   guest-probe vsock-connect CID PORT N    make N connections to CID:PORT, echo each until EOF
  */
 #include <errno.h>
-#include <linux/vm_sockets.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <sys/socket.h> /* before linux/vm_sockets.h: Debian's arm64 cross headers need sockaddr first */
+#include <linux/vm_sockets.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
