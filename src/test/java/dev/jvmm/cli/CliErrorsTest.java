@@ -85,6 +85,8 @@ class CliErrorsTest {
         assertUsageError(run("boot", tmp.resolve("nope.img").toString()), "no such file");
         assertUsageError(run("boot", img.toString(), "--max-boots", "0"), "--max-boots");
         assertUsageError(run("boot", img.toString(), "--lab=never"), "GPT");
+        assertUsageError(run("boot", img.toString(), "--arch", "aarch64"), "an image's architecture is its kernel's");
+        assertUsageError(run("image", "build", "--arch", "riscv64", "--out", tmp.resolve("x.img").toString()), "--arch");
     }
 
     @Test
