@@ -1,5 +1,6 @@
 package dev.jvmm.cli;
 
+import dev.jvmm.boot.KernelFiles;
 import dev.jvmm.bootbench.BenchInit;
 import dev.jvmm.bootbench.BenchJson;
 import dev.jvmm.bootbench.BenchReport;
@@ -16,12 +17,14 @@ import dev.jvmm.images.HostTools;
 import dev.jvmm.images.firmware.BootChoice;
 import dev.jvmm.images.firmware.Firmware;
 import dev.jvmm.lab.Lab;
+import dev.jvmm.machine.Architectures;
 import dev.jvmm.machine.DeviceSpecs;
 import dev.jvmm.machine.Drives;
 import dev.jvmm.machine.ExitCodes;
 import dev.jvmm.machine.JvmmCommand;
 import dev.jvmm.machine.MachineConfig;
 import dev.jvmm.machine.Machine;
+import dev.jvmm.machine.arch.Arch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -136,6 +139,16 @@ final class BenchBootCommand implements Callable<Integer> {
             Machine.checkInput(kernel, "kernel");
             initrd = initrd != null ? initrd : BenchInit.buildCached();
             Machine.checkInput(initrd, "initrd");
+        }
+        if (!emitRuns) {
+            // Every VMM here boots x86_64 guests (the floor and its command line, QEMU microvm, the x86 lab).
+            byte[] guestKernel = image != null ? Firmware.inspect(Drives.resolve(new DeviceSpecs.Drive(image, true, null,
+                    null, List.of()), System.err).path()).kernel() : KernelFiles.readKernel(kernel);
+            Arch guest = Architectures.ofKernel(guestKernel, Arch.host());
+            if (guest != Arch.x86_64 || Arch.host() != Arch.x86_64) {
+                throw new IllegalArgumentException("jvmm bench boot times x86_64 guests on an x86_64 host; this is an "
+                        + guest + " guest (its boot time: jvmm boot ... --timeline)");
+            }
         }
         String base = log.equals("quiet") ? QUIET_CMDLINE : MachineConfig.DEFAULT_CMDLINE;
         String cmdline = append == null ? base : base + " " + append;

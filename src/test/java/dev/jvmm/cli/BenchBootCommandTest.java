@@ -40,6 +40,11 @@ class BenchBootCommandTest {
                 img.toString()), "GPT");
         CliErrorsTest.assertUsageError(CliErrorsTest.run("bench", "boot", "--lab=never", "--log", "loud",
                 "--kernel", k.toString(), "--initrd", k.toString()), "--log is quiet or full");
+        byte[] arm64 = new byte[4096];
+        java.nio.ByteBuffer.wrap(arm64).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0x38, 0x644d5241); // "ARM\x64"
+        Path image = Files.write(tmp.resolve("Image"), arm64);
+        CliErrorsTest.assertUsageError(CliErrorsTest.run("bench", "boot", "--lab=never", "--kernel", image.toString(),
+                "--initrd", k.toString()), "times x86_64 guests on an x86_64 host; this is an aarch64 guest");
     }
 
     @Test
