@@ -12,8 +12,6 @@ import dev.jvmm.vmm.kvm.KvmSystem;
 import dev.jvmm.vmm.kvm.KvmVm;
 import dev.jvmm.vmm.memory.MemoryRegion;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.List;
 
 /**
@@ -53,13 +51,7 @@ public final class Arm64Architecture implements Architecture {
     /** The Image magic "ARM\x64" at 0x38, a gzip stream (Image.gz) or an EFI zboot image ("MZ", "zimg"). */
     @Override
     public boolean recognises(byte[] k) {
-        if (k.length >= Arm64Image.HEADER_SIZE && ByteBuffer.wrap(k).order(ByteOrder.LITTLE_ENDIAN)
-                .getInt(Arm64Image.MAGIC_OFFSET) == Arm64Image.MAGIC) {
-            return true;
-        }
-        boolean gzip = k.length >= 2 && (k[0] & 0xff) == 0x1f && (k[1] & 0xff) == 0x8b;
-        boolean zboot = k.length >= 8 && k[0] == 'M' && k[1] == 'Z' && k[4] == 'z' && k[5] == 'i' && k[6] == 'm' && k[7] == 'g';
-        return gzip || zboot;
+        return Arm64Image.isArm64Kernel(k);
     }
 
     @Override
