@@ -579,6 +579,14 @@ public final class Lab {
                         "-device", "virtio-blk-pci,drive=d" + i + ",serial=" + d.serial()));
             }
             int rc = boot(qemu, req, stdin, stdout);
+            if (rc == FROZE_BEFORE_INIT) {
+                // Nothing of the run happened (the inner jvmm never started): one more L1 is safe.
+                log.println("\r\njvmm: lab: starting L1 once more\r");
+                rc = boot(qemu, req, stdin, stdout);
+                if (rc == FROZE_BEFORE_INIT) {
+                    rc = ExitCodes.TIMEOUT;
+                }
+            }
             if (outDisk != null) {
                 keepArchive(outDisk, archive);
             }
@@ -636,6 +644,9 @@ public final class Lab {
             log.println("jvmm: lab: could not keep the class-data archive (" + e.getMessage() + "); the next run trains again");
         }
     }
+
+    /** boot()'s answer when L1 froze before its init ran: the caller may start it again. */
+    private static final int FROZE_BEFORE_INIT = -124;
 
     private int boot(List<String> qemuArgv, Request req, InputStream stdin, OutputStream stdout)
             throws IOException, InterruptedException {
@@ -719,7 +730,7 @@ public final class Lab {
             return ExitCodes.USER_QUIT;
         }
         if (watchdog.gaveUp()) {
-            return ExitCodes.TIMEOUT; // said above, when it happened
+            return watchdog.neverBeat() ? FROZE_BEFORE_INIT : ExitCodes.TIMEOUT; // said above, when it happened
         }
         if (console.error() != null) {
             log.println("\r\njvmm: lab: " + console.error());

@@ -6,15 +6,10 @@ import dev.jvmm.machine.arch.Arch;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.zip.GZIPInputStream;
 
 /**
  * What differs between the two nested labs: the QEMU that emulates a CPU with virtualization
@@ -162,32 +157,10 @@ public enum LabArch {
      * the errors for files that are neither.
      */
     public static LabArch forKernel(Path kernel) throws IOException {
-        byte[] head = new byte[Arm64Image.HEADER_SIZE];
-        int n;
+        byte[] head;
         try (InputStream in = Files.newInputStream(kernel)) {
-            n = in.readNBytes(head, 0, head.length);
+            head = in.readNBytes(64 << 10); // enough for a gzip'd kernel's first 64 bytes too
         }
-        if (n >= 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b) {
-            try (InputStream in = new GZIPInputStream(Files.newInputStream(kernel))) {
-                head = new byte[Arm64Image.HEADER_SIZE];
-                n = in.readNBytes(head, 0, head.length);
-            } catch (IOException notGzip) {
-                return X86_64;
-            }
-        }
-        return n == head.length && isArm64(head) ? AARCH64 : X86_64;
-    }
-
-    /** Whether a kernel's first 64 bytes are arm64's. */
-    static boolean isArm64(byte[] head) {
-        ByteBuffer b = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
-        if (b.getInt(Arm64Image.MAGIC_OFFSET) == Arm64Image.MAGIC) {
-            return true;
-        }
-        if (head[0] == 'M' && head[1] == 'Z' && "zimg".equals(new String(head, 4, 4, StandardCharsets.US_ASCII))) {
-            return true; // EFI zboot: only arm64 among jvmm's architectures uses it
-        }
-        byte[] elf = {0x7f, 'E', 'L', 'F'};
-        return Arrays.equals(Arrays.copyOf(head, 4), elf) && b.getShort(18) == ElfFile.EM_AARCH64;
+        return Arm64Image.isArm64Kernel(head) ? AARCH64 : X86_64;
     }
 }

@@ -26,7 +26,7 @@ final class LabWatchdog implements AutoCloseable {
     /** Silence after which L1 counts as frozen; heartbeats come every second. */
     static final int SILENT_SECONDS = 15;
     /** L1 boots for a few seconds (tens under load) before its init starts the heartbeat. */
-    static final int FIRST_BEAT_SECONDS = 180;
+    static final int FIRST_BEAT_SECONDS = 90;
 
     private final int firstBeatSeconds;
     private final int silentSeconds;
@@ -38,6 +38,7 @@ final class LabWatchdog implements AutoCloseable {
     private volatile boolean running = true;
     private volatile int revivals;
     private volatile boolean gaveUp;
+    private volatile boolean beat;
 
     /** QEMU arguments for the heartbeat port (the lab architecture's {@code heartbeatPort}) and the monitor socket. */
     static List<String> qemuArguments(List<String> heartbeatPort, Path monitor) {
@@ -86,6 +87,11 @@ final class LabWatchdog implements AutoCloseable {
         return gaveUp;
     }
 
+    /** Whether L1 never beat: it froze before its init ran, so nothing of the run has happened yet. */
+    boolean neverBeat() {
+        return !beat;
+    }
+
     private void watch() {
         try {
             long lastSize = -1;
@@ -98,6 +104,7 @@ final class LabWatchdog implements AutoCloseable {
                 long size = Files.exists(heartbeat) ? Files.size(heartbeat) : 0;
                 long now = System.nanoTime();
                 if (size != lastSize) {
+                    beat |= size > 0;
                     if (attempts > 0) {
                         revivals++;
                         log.println("\r\njvmm: lab: L1 is alive again after " + (attempts == 1 ? "a key press" : "an NMI")
@@ -114,8 +121,9 @@ final class LabWatchdog implements AutoCloseable {
                     continue;
                 }
                 if (attempts == 0) {
-                    log.println("\r\njvmm: lab: L1 has been silent for " + silentSeconds + " s (its timer stopped: a"
-                            + " known QEMU TCG nested-SVM stall); sending it a key press through QEMU's monitor\r");
+                    log.println("\r\njvmm: lab: L1 has been silent for " + silentSeconds + " s" + (size == 0
+                            ? " and has not reached its init" : "") + " (its timer stopped: a known QEMU TCG nested-SVM"
+                            + " stall); sending it a key press through QEMU's monitor\r");
                     monitorCommand("sendkey shift");
                     attempts = 1;
                 } else if (attempts == 1) {

@@ -46,7 +46,12 @@ public final class ConsoleInput implements Runnable {
         this.escapeKey = escapeKey;
         this.thread = new Thread(this, "console-input");
         this.thread.setDaemon(true);
-        this.deliverer = new Thread(this::deliver, "console-input-deliver");
+        this.deliverer = new Thread("console-input-deliver") { // not a method reference: see Vm
+            @Override
+            public void run() {
+                deliver();
+            }
+        };
         this.deliverer.setDaemon(true);
         this.wakeFd = in == System.in ? Syscalls.eventfd(0) : -1;
     }

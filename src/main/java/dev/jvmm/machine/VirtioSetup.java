@@ -10,9 +10,10 @@ import dev.jvmm.devices.virtio.net.TapBackend;
 import dev.jvmm.devices.virtio.rng.RngDevice;
 import dev.jvmm.devices.virtio.rng.Urandom;
 import dev.jvmm.devices.virtio.vsock.VsockDevice;
+import dev.jvmm.machine.arch.Board;
 import dev.jvmm.machine.arch.Placed;
+import dev.jvmm.machine.arch.VirtioPlacer;
 import dev.jvmm.vmm.bus.Bus;
-import dev.jvmm.vmm.irq.InterruptLine;
 import dev.jvmm.vmm.kvm.KvmVm;
 import dev.jvmm.vmm.memory.GuestMemory;
 import dev.jvmm.vmm.sys.Tap;
@@ -25,7 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.function.Function;
 
 /**
  * The virtio devices a config asks for, in three steps the builder takes at different times:
@@ -91,27 +91,34 @@ public final class VirtioSetup implements AutoCloseable {
         return s;
     }
 
-    /** Places every device with {@code allocator} (owner name to window and interrupt); returns the placements in order. */
-    public List<Placed> place(Function<String, Placed> allocator) {
+    /** Places every device with the board's allocator (window and interrupt); returns the placements in order. */
+    public List<Placed> place(VirtioPlacer allocator) {
         if (!placed.isEmpty()) {
             throw new IllegalStateException("the devices are placed once");
         }
         for (int i = 0; i < devices.size(); i++) {
-            placed.add(allocator.apply("virtio-mmio device " + i + " (" + devices.get(i).name() + ")"));
+            placed.add(allocator.placeVirtio("virtio-mmio device " + i + " (" + devices.get(i).name() + ")"));
         }
         return List.copyOf(placed);
     }
 
-    /** Makes each placed device's transport over {@code memory}, raising the interrupt {@code lines} gives it. */
-    public void wire(GuestMemory memory, Function<Placed, InterruptLine> lines) {
+    /** Makes each placed device's transport over {@code memory}, raising the interrupt the board gives it. */
+    public void wire(GuestMemory memory, Board lines) {
         if (placed.size() != devices.size() || !transports.isEmpty()) {
             throw new IllegalStateException("the devices are wired once, after they are placed");
         }
         for (int i = 0; i < devices.size(); i++) {
-            transports.add(new MmioTransport(devices.get(i), memory, lines.apply(placed.get(i)),
-                    msg -> log.println("\r\njvmm: " + msg + "\r")));
+            transports.add(new MmioTransport(devices.get(i), memory, lines.virtioInterrupt(placed.get(i)), reports));
         }
     }
+
+    /** Where a transport's one-line reports (a driver's broken rule) go. An inner class: see Platform.stopping. */
+    private final Consumer<String> reports = new Consumer<String>() {
+        @Override
+        public void accept(String msg) {
+            log.println("\r\njvmm: " + msg + "\r");
+        }
+    };
 
     /** A notifier over an ioeventfd that {@code vm} registers for each queue of each device. */
     public QueueNotifier notifier(KvmVm vm, Consumer<Throwable> fatal) {
@@ -121,7 +128,12 @@ public final class VirtioSetup implements AutoCloseable {
             for (int q = 0; q < t.device().queueCount(); q++) {
                 int queue = q;
                 targets.add(new QueueNotifier.Target(vm.ioeventfd(placed.get(i).base() + MmioTransport.notifyOffset(), q),
-                        t.device().name() + " queue " + q, () -> t.notifyQueue(queue)));
+                        t.device().name() + " queue " + q, new Runnable() {
+                            @Override
+                            public void run() {
+                                t.notifyQueue(queue);
+                            }
+                        }));
             }
         }
         return new QueueNotifier(targets, fatal);

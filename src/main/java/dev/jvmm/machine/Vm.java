@@ -23,6 +23,10 @@ import dev.jvmm.vmm.vcpu.VcpuThread;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.util.function.BiPredicate;
+import java.util.function.IntFunction;
+import java.util.function.Consumer;
+import java.util.concurrent.ThreadFactory;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -122,7 +126,7 @@ public final class Vm implements AutoCloseable {
         timeline.mark(MEMORY_MAPPED);
 
         virtio = own(VirtioSetup.open(config.devices(), err));
-        List<Placed> placed = virtio.place(board::placeVirtio);
+        List<Placed> placed = virtio.place(board);
         List<KvmVcpu> vcpus = new ArrayList<>();
         for (int i = 0; i < config.cpus(); i++) {
             vcpus.add(vm.createVcpu(i));
@@ -130,18 +134,35 @@ public final class Vm implements AutoCloseable {
         board.vcpusCreated(vcpus);
         String format = board.load(memory, payload, placed);
         timeline.mark("kernel loaded (" + format + ")");
-        vcpus.forEach(board::setUpVcpu);
+        // No lambdas or method references from here on (nor anywhere a VM starts): the first one
+        // of a JVM links invokedynamic, which costs most of a second under the lab's TCG.
+        for (KvmVcpu vcpu : vcpus) {
+            board.setUpVcpu(vcpu);
+        }
         board.interruptsReady();
-        virtio.wire(memory, board::virtioInterrupt);
+        virtio.wire(memory, board);
 
-        flusher = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "console-flush");
-            t.setDaemon(true);
-            return t;
+        flusher = Executors.newSingleThreadScheduledExecutor(new ThreadFactory() {
+            @Override
+            public Thread newThread(Runnable r) {
+                Thread t = new Thread(r, "console-flush");
+                t.setDaemon(true);
+                return t;
+            }
         });
-        console = new ConsoleOutput(stdout, timeline, events::consoleLine);
+        console = new ConsoleOutput(stdout, timeline, new Consumer<String>() {
+            @Override
+            public void accept(String line) {
+                events.consoleLine(line);
+            }
+        });
         console.flushWhenIdle(flusher);
-        console.onOutputGone(() -> err.println("\r\njvmm: the console's output is closed; the guest runs on without it\r"));
+        console.onOutputGone(new Runnable() {
+            @Override
+            public void run() {
+                err.println("\r\njvmm: the console's output is closed; the guest runs on without it\r");
+            }
+        });
         Bus pio = new Bus("port I/O");
         Bus mmio = new Bus("MMIO");
         Serial16550 serial = board.attachPlatform(new Platform(pio, mmio, console, new PlatformPage.Events() {
@@ -155,19 +176,48 @@ public final class Vm implements AutoCloseable {
             public void exitRequested(int status) {
                 control.stop(StopReason.exitRegister(status));
             }
-        }, control::stop));
+        }, new Consumer<StopReason>() {
+            @Override
+            public void accept(StopReason reason) {
+                control.stop(reason);
+            }
+        }));
         virtio.insertInto(mmio);
         if (kvm.checkExtension(KvmIoctls.KVM_CAP_IOEVENTFD) > 0) {
-            notifier = virtio.notifier(vm, this::failed);
+            notifier = virtio.notifier(vm, new Consumer<Throwable>() {
+                @Override
+                public void accept(Throwable t) {
+                    failed(t);
+                }
+            });
         }
         for (KvmVcpu vcpu : vcpus) {
             VcpuThread thread = new VcpuThread(vcpu, pio, mmio, control);
-            thread.onFirstRun(() -> timeline.markOnce(FIRST_KVM_RUN));
-            thread.describeSystemEvents(board::systemEvent);
+            thread.onFirstRun(new Runnable() {
+                @Override
+                public void run() {
+                    timeline.markOnce(FIRST_KVM_RUN);
+                }
+            });
+            thread.describeSystemEvents(new IntFunction<String>() {
+                @Override
+                public String apply(int type) {
+                    return board.systemEvent(type);
+                }
+            });
             vcpuThreads.add(thread);
         }
-        input = new ConsoleInput(stdin, (b, n) -> serial.enqueueInput(b, n),
-                () -> control.stop(StopReason.of(StopReason.Kind.USER_QUIT, "Ctrl-A x")), config.escapeKey());
+        input = new ConsoleInput(stdin, new BiPredicate<byte[], Integer>() {
+            @Override
+            public boolean test(byte[] b, Integer n) {
+                return serial.enqueueInput(b, n);
+            }
+        }, new Runnable() {
+            @Override
+            public void run() {
+                control.stop(StopReason.of(StopReason.Kind.USER_QUIT, "Ctrl-A x"));
+            }
+        }, config.escapeKey());
     }
 
     /** jvmm's own failure on a thread of the VM's: the VM stops with status 70 and says why. */
@@ -189,7 +239,9 @@ public final class Vm implements AutoCloseable {
         if (notifier != null) {
             notifier.start();
         }
-        vcpuThreads.forEach(VcpuThread::start);
+        for (VcpuThread t : vcpuThreads) {
+            t.start();
+        }
         input.start();
         timeline.mark("vCPUs started (" + config.cpus() + ")");
         StopReason reason = control.await(config.timeoutSeconds() * 1000L);

@@ -74,9 +74,27 @@ class LabWatchdogTest {
             dog.start();
             assertTrue(standIn.waitFor(20, TimeUnit.SECONDS), "the watchdog stops a lab that stays silent");
             waitUntil(dog::gaveUp, 5);
+            assertFalse(dog.neverBeat(), "it had beaten: the run may have begun, it must not be started again");
         }
         assertEquals(List.of("sendkey shift", "nmi"), asked);
         assertTrue(said.toString(StandardCharsets.UTF_8).contains("stayed silent"), said.toString());
+        monitor.close();
+    }
+
+    @Test
+    void anL1ThatNeverReachesItsInitIsToldApart() throws Exception {
+        Path beat = Files.createFile(tmp.resolve("heartbeat"));
+        List<String> asked = new CopyOnWriteArrayList<>();
+        Monitor monitor = new Monitor(tmp.resolve("monitor.sock"), asked, command -> { });
+        standIn = new ProcessBuilder("sleep", "60").start();
+        ByteArrayOutputStream said = new ByteArrayOutputStream();
+        try (LabWatchdog dog = new LabWatchdog(beat, monitor.path, standIn, new PrintStream(said, true), 2, 1)) {
+            dog.start();
+            assertTrue(standIn.waitFor(20, TimeUnit.SECONDS), "the watchdog stops an L1 that never beats");
+            waitUntil(dog::gaveUp, 5);
+            assertTrue(dog.neverBeat(), "no beat: nothing of the run happened, so the lab may start L1 again");
+        }
+        assertTrue(said.toString(StandardCharsets.UTF_8).contains("has not reached its init"), said.toString());
         monitor.close();
     }
 

@@ -21,8 +21,9 @@ import java.util.List;
  * <li>{@link #virtioInterrupt} for each placed device, and {@link #attachPlatform}.</li>
  * </ol>
  */
-public interface Board {
+public interface Board extends VirtioPlacer {
     /** A window and an interrupt for the next virtio-mmio device; one line when none is left. */
+    @Override
     Placed placeVirtio(String owner);
 
     /** After every vCPU of the VM is created, before any is set up. */

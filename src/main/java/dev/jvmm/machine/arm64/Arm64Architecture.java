@@ -51,7 +51,7 @@ public final class Arm64Architecture implements Architecture {
     /** The Image magic "ARM\x64" at 0x38, a gzip stream (Image.gz) or an EFI zboot image ("MZ", "zimg"). */
     @Override
     public boolean recognises(byte[] k) {
-        return Arm64Image.recognises(k);
+        return Arm64Image.isArm64Kernel(k);
     }
 
     @Override

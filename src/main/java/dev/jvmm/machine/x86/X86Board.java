@@ -100,12 +100,12 @@ final class X86Board implements Board {
     public Serial16550 attachPlatform(Platform p) {
         Serial16550 serial = new Serial16550(vm.interruptLine(X86Layout.SERIAL_IRQ), p.console());
         p.pio().insert(serial, X86Layout.SERIAL_PORT, X86Layout.SERIAL_PORTS);
-        p.pio().insert(new I8042(() -> p.stop().accept(StopReason.of(StopReason.Kind.RESET, "i8042 reset"))),
+        p.pio().insert(new I8042(p.stopping(StopReason.Kind.RESET, "i8042 reset")),
                 X86Layout.I8042_PORT, X86Layout.I8042_PORTS);
         p.pio().insert(new PciHostBridge(), PciHostBridge.PORT, PciHostBridge.SIZE);
         p.pio().insert(new AcpiPowerDevice(AcpiTables.S5_SLEEP_TYPE, AcpiTables.RESET_VALUE,
-                () -> p.stop().accept(StopReason.of(StopReason.Kind.POWER_OFF, "ACPI S5 (poweroff)")),
-                () -> p.stop().accept(StopReason.of(StopReason.Kind.RESET, "ACPI reset"))), AcpiTables.POWER_PORT, 1);
+                p.stopping(StopReason.Kind.POWER_OFF, "ACPI S5 (poweroff)"),
+                p.stopping(StopReason.Kind.RESET, "ACPI reset")), AcpiTables.POWER_PORT, 1);
         p.mmio().insert(new PlatformPage(p.page()), X86Layout.PLATFORM_PAGE, PlatformPage.SIZE);
         return serial;
     }

@@ -18,6 +18,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.util.zip.GZIPOutputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -136,10 +138,16 @@ class Arm64BoardTest {
     }
 
     @Test
-    void theArchitectureIsTakenFromTheKernelsFormat() {
+    void theArchitectureIsTakenFromTheKernelsFormat() throws IOException {
         byte[] arm64 = image();
         assertEquals(Arch.aarch64, Architectures.ofKernel(arm64, Arch.x86_64));
-        assertEquals(Arch.aarch64, Architectures.ofKernel(new byte[] {0x1f, (byte) 0x8b, 8, 0}, Arch.x86_64), "Image.gz");
+        ByteArrayOutputStream gz = new ByteArrayOutputStream();
+        try (GZIPOutputStream out = new GZIPOutputStream(gz)) {
+            out.write(arm64);
+        }
+        assertEquals(Arch.aarch64, Architectures.ofKernel(gz.toByteArray(), Arch.x86_64), "Image.gz");
+        assertEquals(Arch.x86_64, Architectures.ofKernel(new byte[] {0x1f, (byte) 0x8b, 8, 0}, Arch.x86_64),
+                "a gzip stream that is not one is no arm64 kernel");
         byte[] bz = new byte[0x300];
         bz[0x202] = 'H';
         bz[0x203] = 'd';

@@ -1,5 +1,6 @@
 package dev.jvmm.boot.arm64;
 
+import java.io.InputStream;
 import dev.jvmm.boot.KernelLoadException;
 
 import java.io.ByteArrayInputStream;
@@ -60,21 +61,6 @@ public record Arm64Image(byte[] image, long textOffset, long imageSize, long fla
      */
     public boolean placeAnywhere() {
         return (flags & FLAG_PHYS_ANYWHERE) != 0;
-    }
-
-    /**
-     * Whether {@code k} (its first bytes suffice) is in a format only arm64 kernels have: the
-     * Image magic "ARM\x64" at 0x38, a gzip stream (Image.gz, Bottlerocket's vmlinuz) or an EFI
-     * zboot image ("MZ", "zimg"). Nothing is checked beyond the format; {@link #parse} checks.
-     */
-    public static boolean recognises(byte[] k) {
-        if (k.length >= HEADER_SIZE && (k[MAGIC_OFFSET] & 0xff | (k[MAGIC_OFFSET + 1] & 0xff) << 8
-                | (k[MAGIC_OFFSET + 2] & 0xff) << 16 | (k[MAGIC_OFFSET + 3] & 0xff) << 24) == MAGIC) {
-            return true;
-        }
-        boolean gzip = k.length >= 2 && (k[0] & 0xff) == 0x1f && (k[1] & 0xff) == 0x8b;
-        boolean zboot = k.length >= 8 && k[0] == 'M' && k[1] == 'Z' && k[4] == 'z' && k[5] == 'i' && k[6] == 'm' && k[7] == 'g';
-        return gzip || zboot;
     }
 
     public static Arm64Image parse(byte[] file) throws KernelLoadException {
@@ -181,5 +167,36 @@ public record Arm64Image(byte[] image, long textOffset, long imageSize, long fla
             end++;
         }
         return new String(f, offset, end - offset, StandardCharsets.ISO_8859_1);
+    }
+
+    /** ELF machine number of AArch64. */
+    static final int EM_AARCH64 = 183;
+
+    /**
+     * Whether a kernel file (its first bytes suffice; a gzip'd one is opened to look inside) is an
+     * arm64 kernel in one of the forms jvmm boots: an Image (the "ARM\x64" magic), Image.gz, EFI
+     * zboot, or an AArch64 ELF vmlinux. The one place that tells an arm64 kernel from others:
+     * the machine builder and the lab both ask it.
+     */
+    public static boolean isArm64Kernel(byte[] kernel) {
+        byte[] head = kernel;
+        if (kernel.length >= 2 && (kernel[0] & 0xff) == 0x1f && (kernel[1] & 0xff) == 0x8b) {
+            try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(kernel))) {
+                head = in.readNBytes(HEADER_SIZE);
+            } catch (IOException notGzip) {
+                return false;
+            }
+        }
+        if (head.length < HEADER_SIZE) {
+            return false;
+        }
+        ByteBuffer b = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
+        if (b.getInt(MAGIC_OFFSET) == MAGIC) {
+            return true;
+        }
+        if (head[0] == 'M' && head[1] == 'Z' && head[4] == 'z' && head[5] == 'i' && head[6] == 'm' && head[7] == 'g') {
+            return true; // EFI zboot: only arm64 among jvmm's architectures uses it
+        }
+        return head[0] == 0x7f && head[1] == 'E' && head[2] == 'L' && head[3] == 'F' && b.getShort(18) == EM_AARCH64;
     }
 }

@@ -4,6 +4,8 @@ import dev.jvmm.vmm.bus.BusDevice;
 import dev.jvmm.vmm.irq.InterruptLine;
 import dev.jvmm.vmm.memory.GuestMemory;
 
+import java.util.function.IntBinaryOperator;
+import java.util.function.BooleanSupplier;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -86,6 +88,18 @@ public final class MmioTransport implements BusDevice {
     private int queueSel;
     private final boolean[] queueWasReset;
 
+    /**
+     * The queues' question "is this device in NEEDS_RESET?". Inner classes and CAS loops here, not
+     * lambdas: a guest's first register write would otherwise link invokedynamic in the middle
+     * of its boot (about 0.3 s under the lab's TCG).
+     */
+    private final BooleanSupplier needsResetCheck = new BooleanSupplier() {
+        @Override
+        public boolean getAsBoolean() {
+            return needsReset();
+        }
+    };
+
     public MmioTransport(VirtioDevice device, GuestMemory memory, InterruptLine irq, Consumer<String> log) {
         this.device = device;
         this.memory = memory;
@@ -93,7 +107,7 @@ public final class MmioTransport implements BusDevice {
         this.log = log;
         this.offered = device.features() | VirtioFeatures.TRANSPORT;
         for (int i = 0; i < device.queueCount(); i++) {
-            queues.add(new Virtqueue(memory, device.maxQueueSize(i), device.maxChainBytes(i), this::needsReset));
+            queues.add(new Virtqueue(memory, device.maxQueueSize(i), device.maxChainBytes(i), needsResetCheck));
         }
         this.queueWasReset = new boolean[queues.size()];
     }
@@ -293,8 +307,10 @@ public final class MmioTransport implements BusDevice {
                 if ((next & STATUS_DRIVER_OK) != 0 && (next & STATUS_FEATURES_OK) == 0) {
                     next &= ~STATUS_DRIVER_OK;
                 }
-                int set = next;
-                status.getAndUpdate(s -> set | (s & STATUS_NEEDS_RESET)); // a device error meanwhile stays
+                int s;
+                do {
+                    s = status.get(); // a device error meanwhile stays
+                } while (!status.compareAndSet(s, next | (s & STATUS_NEEDS_RESET)));
                 if ((next & STATUS_DRIVER_OK) != 0 && (old & STATUS_DRIVER_OK) == 0) {
                     for (Virtqueue q : queues) {
                         q.setFeatures(driverFeatures);
@@ -335,8 +351,15 @@ public final class MmioTransport implements BusDevice {
         }
     }
 
+    private static final IntBinaryOperator OR = new IntBinaryOperator() {
+        @Override
+        public int applyAsInt(int a, int b) {
+            return a | b;
+        }
+    };
+
     private void raise(int bit) {
-        interruptStatus.getAndUpdate(s -> s | bit);
+        interruptStatus.getAndAccumulate(bit, OR);
         device.metrics().increment("interrupts");
         irq.pulse();
     }
@@ -360,7 +383,10 @@ public final class MmioTransport implements BusDevice {
         @Override
         public void deviceError(String why) {
             device.metrics().increment("queue_errors");
-            int before = status.getAndUpdate(s -> s == 0 ? 0 : s | STATUS_NEEDS_RESET);
+            int before;
+            do {
+                before = status.get();
+            } while (!status.compareAndSet(before, before == 0 ? 0 : before | STATUS_NEEDS_RESET));
             if ((before & STATUS_NEEDS_RESET) == 0) {
                 log.accept(device.name() + ": needs reset: " + why);
             }

@@ -128,7 +128,7 @@ public final class Firmware {
         // i8042.noaux (x86_64): jvmm's PS/2 controller has no AUX (mouse) port and its DSDT lists none,
         // which Linux otherwise warns about ("PNP: PS/2 appears to have AUX port disabled"); a kernel
         // boot's default command line says the same. An arm64 machine has no i8042.
-        boolean arm64 = Arm64Image.recognises(kernel);
+        boolean arm64 = Arm64Image.isArm64Kernel(kernel);
         String cmdline = loaded.cmdline() + " jvmm.slot=" + chosen.name() + (arm64 ? "" : " " + PLATFORM_WORDS);
         return new BootChoice(layout, chosen.name(), loaded.version(), chosen.attrs(), afterBits, kernel, cmdline,
                 ranges, gptNote);
@@ -144,7 +144,7 @@ public final class Firmware {
      * bzImage or vmlinux as it is. The machine takes its architecture from the same bytes.
      */
     static byte[] kernelToBoot(byte[] kernel) throws KernelLoadException {
-        if (Arm64Image.recognises(kernel)) {
+        if (Arm64Image.isArm64Kernel(kernel)) {
             return Arm64Image.parse(kernel).image();
         }
         if (!KernelImage.recognises(kernel)) {

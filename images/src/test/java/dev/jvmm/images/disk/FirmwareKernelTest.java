@@ -134,9 +134,10 @@ class FirmwareKernelTest {
         record Bad(String name, byte[] kernel, String says) {}
         for (Bad k : new Bad[] {
                 new Bad("zeros", new byte[2048], "neither an x86_64 bzImage or ELF vmlinux nor an arm64 Image"),
-                new Bad("an arm64 ELF", elfFor(183), "neither an x86_64 bzImage or ELF vmlinux nor an arm64 Image"),
+                new Bad("an arm64 ELF", elfFor(183), "an ELF vmlinux is not booted on arm64, use its Image"),
+                new Bad("an ELF of neither", elfFor(40), "neither an x86_64 bzImage or ELF vmlinux nor an arm64 Image"),
                 new Bad("truncated Image.gz", Arrays.copyOf(gz, gz.length / 2), "Image.gz is truncated"),
-                new Bad("gzip of no Image", gzip(new byte[4096]), "not an arm64 Image: magic at 0x38"),
+                new Bad("gzip of no Image", gzip(new byte[4096]), "neither an x86_64 bzImage or ELF vmlinux nor an arm64"),
                 new Bad("big-endian Image", bigEndian, "big-endian")}) {
             Path img = copy(cos, "bad.img");
             SyntheticImages.writeKernel(img, "A", k.kernel());
