@@ -35,10 +35,6 @@ public final class BootBench {
         }
         JvmmChild jvmm = JvmmChild.here(jar);
         List<BootRun> runs = new ArrayList<>();
-        if (jvmm.trainsNext()) {
-            // The lab has no class-data archive for this jar: one boot trains it (not counted at all).
-            JvmmBootRun.run(spec, jvmm, workDir, 0, true);
-        }
         for (int round = 1; round <= spec.warmup() + spec.runs(); round++) {
             boolean warmup = round <= spec.warmup();
             add(runs, JvmmBootRun.run(spec, jvmm, workDir, round, warmup), onRun);

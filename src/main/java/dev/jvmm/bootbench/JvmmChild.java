@@ -20,26 +20,22 @@ import java.util.List;
  * line, the jvm-options list, the jar's class-data archive). Inside the lab's L1 it is the lab's
  * way (the inner JVM's options and its class-data archive, and a machine file read by
  * dev.jvmm.lab.InnerBoot, since L1's boots never go through the command-line parser); the lab's
- * init says so in JVMM_CHILD_JAVA, JVMM_CHILD_ARCHIVE and JVMM_CHILD_TRAIN. When the lab has no
- * archive for this jar yet, the first jvmm of the benchmark trains it (an extra warm-up run,
- * not counted) and the others use it.
+ * init says so in JVMM_CHILD_JAVA and JVMM_CHILD_ARCHIVE (absent in the first lab run of a jar,
+ * which records the classes L1 then archives).
  */
 final class JvmmChild {
     static final String ENV_JAVA = "JVMM_CHILD_JAVA";
     static final String ENV_ARCHIVE = "JVMM_CHILD_ARCHIVE";
-    static final String ENV_TRAIN = "JVMM_CHILD_TRAIN";
 
     private final Path jar;
     private final List<String> java;
     private final Path archive;
-    private boolean train;
     private final boolean lab;
 
-    private JvmmChild(Path jar, List<String> java, Path archive, boolean train, boolean lab) {
+    private JvmmChild(Path jar, List<String> java, Path archive, boolean lab) {
         this.jar = jar;
         this.java = List.copyOf(java);
         this.archive = archive;
-        this.train = train;
         this.lab = lab;
     }
 
@@ -49,28 +45,19 @@ final class JvmmChild {
         if (labJava != null && !labJava.isBlank()) {
             String archive = System.getenv(ENV_ARCHIVE);
             return new JvmmChild(jar, Arrays.asList(labJava.trim().split("\\s+")),
-                    archive == null || archive.isBlank() ? null : Path.of(archive), "1".equals(System.getenv(ENV_TRAIN)),
-                    true);
+                    archive == null || archive.isBlank() ? null : Path.of(archive), true);
         }
         List<String> java = new ArrayList<>();
         java.add(JvmmCommand.javaBinary().toString());
         java.addAll(JvmmCommand.jvmOptions());
         Path archive = JvmmCommand.ClassDataArchive.of(jar);
-        return new JvmmChild(jar, java, JvmmCommand.ClassDataArchive.isCurrent(archive, jar) ? archive : null, false, false);
+        return new JvmmChild(jar, java, JvmmCommand.ClassDataArchive.isCurrent(archive, jar) ? archive : null, false);
     }
 
-    /** Whether the next run only trains the class-data archive (and is not measured). */
-    boolean trainsNext() {
-        return train;
-    }
-
-    /** The command line of one run; consumes the training turn. */
+    /** The command line of one run. */
     List<String> command(BenchSpec spec, Path disk, Path runDir) throws IOException {
         List<String> argv = new ArrayList<>(java);
-        if (train) {
-            argv.add("-XX:ArchiveClassesAtExit=" + archive);
-            train = false;
-        } else if (archive != null) {
+        if (archive != null) {
             argv.add("-XX:SharedArchiveFile=" + archive);
         }
         argv.addAll(List.of("-cp", jar.toString()));

@@ -1,6 +1,7 @@
 package dev.jvmm.cli;
 
 import dev.jvmm.images.Cache;
+import dev.jvmm.machine.JvmmCommand;
 import dev.jvmm.machine.Startup;
 import dev.jvmm.vmm.sys.NativeBoot;
 import dev.jvmm.vmm.sys.Syscalls;
@@ -9,29 +10,18 @@ import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
 
 /**
  * The training run of jvmm's class-data archive (AppCDS). The JVM started with
- * {@code -XX:ArchiveClassesAtExit} archives every class loaded by the time it exits, parsed and
- * verified, so later runs map them instead of reading, parsing and verifying them again: the
- * largest part of jvmm's start-up. A boot needs /dev/kvm, which a training run cannot count on,
+ * {@code -XX:DumpLoadedClassList} records every class loaded by the time it exits; a second JVM
+ * ({@code -Xshare:dump}) archives them parsed and verified, so later runs map them instead of
+ * reading, parsing and verifying them again: the largest part of jvmm's start-up. A boot needs /dev/kvm, which a training run cannot count on,
  * so this run parses a boot command line as a boot would (picocli's model), loads jvmm's
  * native library and the C library bindings, and loads, without initialising, the classes of
  * jvmm and of the libraries a boot uses. Run by the launcher (once per jar) and by jvmm bench boot.
  */
 public final class ClassDataTraining {
-    /**
-     * Class-name prefixes loaded whole: jvmm's own classes and picocli's. Not the libraries only
-     * some boots use (Netty for vsock, Jackson for --metrics, LZ4): a static archive maps and
-     * touches all it holds at every start, and with them it was 37 MB and cost 60 ms and 17 MB
-     * of RSS before main on this machine; those load from the jar when a boot needs them.
-     */
-    static final List<String> PACKAGES = List.of("dev/jvmm/", "picocli/");
-
     private ClassDataTraining() {}
 
     public static void main(String[] args) throws IOException {
@@ -64,17 +54,11 @@ public final class ClassDataTraining {
         }
     }
 
-    /** The classes of {@link #PACKAGES} in {@code jar}, skipping multi-release variants and module descriptors. */
+    /** The classes the archive holds whole ({@link JvmmCommand.ClassDataArchive#PACKAGES}), as Class.forName names them. */
     static List<String> classNames(Path jar) throws IOException {
         List<String> names = new ArrayList<>();
-        try (ZipFile zip = new ZipFile(jar.toFile())) {
-            for (ZipEntry e : Collections.list(zip.entries())) {
-                String n = e.getName();
-                if (n.endsWith(".class") && !n.startsWith("META-INF/") && !n.endsWith("module-info.class")
-                        && PACKAGES.stream().anyMatch(n::startsWith)) {
-                    names.add(n.substring(0, n.length() - ".class".length()).replace('/', '.'));
-                }
-            }
+        for (String n : JvmmCommand.ClassDataArchive.classNames(jar)) {
+            names.add(n.replace('/', '.'));
         }
         return names;
     }

@@ -219,29 +219,6 @@ final class Arm64LabPieces {
         return out;
     }
 
-    /** Class-name prefixes added to the static archive's class list whatever the training run loaded. */
-    static final List<String> ARCHIVED_PACKAGES = List.of("dev/jvmm/");
-
-    /**
-     * jvmm's own classes, one name a line as a class list names them: added to what the
-     * training run loaded, so that the one archive made per jar also serves the runs that load
-     * other parts of jvmm (a boot's machine, after a command trained it). Libraries a run may not
-     * need (Netty, Jackson) come in only when a training run loaded them.
-     */
-    static String archivedClasses(Path jar) throws IOException {
-        StringBuilder out = new StringBuilder();
-        try (ZipFile zip = new ZipFile(jar.toFile())) {
-            for (var e : Collections.list(zip.entries())) {
-                String n = e.getName();
-                if (n.endsWith(".class") && !n.endsWith("module-info.class") && !n.startsWith("META-INF/")
-                        && ARCHIVED_PACKAGES.stream().anyMatch(n::startsWith)) {
-                    out.append(n, 0, n.length() - ".class".length()).append('\n');
-                }
-            }
-        }
-        return out.toString();
-    }
-
     /**
      * The libraries (paths relative to {@code userland}) that {@code binaries} need, transitively,
      * found in the userland's multiarch directories; the runtime's own libraries satisfy

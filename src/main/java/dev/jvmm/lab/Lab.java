@@ -8,6 +8,7 @@ import dev.jvmm.machine.ConsoleInput;
 import dev.jvmm.machine.DeviceSpecs;
 import dev.jvmm.machine.ExitCodes;
 import dev.jvmm.machine.ImageSpec;
+import dev.jvmm.machine.JvmmCommand;
 import dev.jvmm.machine.MachineConfig;
 import dev.jvmm.machine.MachineConfigFile;
 
@@ -371,13 +372,14 @@ public final class Lab {
                 echo "JVMM-LAB-EXIT=$rc"
                 poweroff -f
                 """.formatted(LabWatchdog.initLine(arch.heartbeatDevice()), String.join(" ", arch.modules()),
-                arch.noKvmHint(), java, INNER_METRICS, INNER_METRICS, arch.staticArchive() ? STATIC_ARCHIVE_DUMP : "");
+                arch.noKvmHint(), java, INNER_METRICS, INNER_METRICS, STATIC_ARCHIVE_DUMP);
     }
 
     /**
-     * Where the runtime has no default class-data archive to build on (the arm64 one, jlink'd on a
-     * host that cannot run it), the first run records its classes and L1 dumps a static archive
-     * of them (JDK and jvmm classes together) for the out disk.
+     * The first run of a jar records the classes it loads, and L1 dumps one static archive of them
+     * and of all of jvmm's own classes (JDK and jvmm classes together) for the out disk. Static
+     * on both labs: the arm64 runtime has no default archive to build a dynamic one on (jlink'd
+     * on a host that cannot run it), and on x86 the static one started the inner JVM sooner.
      */
     static final String STATIC_ARCHIVE_DUMP = """
 
@@ -504,16 +506,13 @@ public final class Lab {
             jvmOptions.add("-XX:SharedArchiveFile=/jvmm/app.jsa");
             perRun.fileFrom("jvmm/app.jsa", archive, 0644);
             childArchive = "export JVMM_CHILD_ARCHIVE=/jvmm/app.jsa\n";
-        } else if (la.staticArchive()) {
-            jvmOptions.add("-XX:DumpLoadedClassList=/tmp/classes.lst"); // the init dumps the archive after this run
-            perRun.file("jvmm/archived-classes.lst", Arm64LabPieces.archivedClasses(jar), 0644);
-            childArchive = "";
-        } else if (req.machineFile() != null) {
-            jvmOptions.add("-XX:ArchiveClassesAtExit=/tmp/app.jsa"); // this boot trains it
-            childArchive = "";
         } else {
-            // A command that starts boots of its own (jvmm bench boot): its first boot trains it.
-            childArchive = "export JVMM_CHILD_ARCHIVE=/tmp/app.jsa JVMM_CHILD_TRAIN=1\n";
+            // This run records the classes it loads; L1's init then dumps a static archive of them
+            // and of jvmm's own classes, which goes out on the out disk for the runs after it.
+            jvmOptions.add("-XX:DumpLoadedClassList=/tmp/classes.lst");
+            perRun.file("jvmm/archived-classes.lst",
+                    String.join("\n", JvmmCommand.ClassDataArchive.classNames(jar)) + "\n", 0644);
+            childArchive = "";
         }
         jvmOptions.add("-Xlog:cds=off,cds+dynamic=off");
         perRun.file("jvmm/child-jvm-options", String.join(" ", INNER_JVM_OPTIONS) + " -Xlog:cds=off,cds+dynamic=off\n",

@@ -24,19 +24,18 @@ public enum LabArch {
             List.of("-M", "q35", "-accel", "tcg", "-cpu", "max"), "ttyS0",
             List.of("irqbypass", "kvm", "kvm-amd", "kvm-intel", "virtio_ring", "virtio",
                     "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci", "virtio_blk", "tun"),
-            "/dev/ttyS1", "does QEMU emulate SVM/VMX here?", false),
+            "/dev/ttyS1", "does QEMU emulate SVM/VMX here?"),
     /**
      * QEMU virt with EL2 (VHE) under TCG; Debian's arm64 kernel, whose KVM is built in. The
      * implementation-defined pointer-authentication algorithm: QEMU's QARMA emulation makes every
      * signed return of the kernel and the JVM several times slower. virt has one PL011, so the
-     * heartbeat goes to a virtio console (hvc0). The arm64 runtime is jlink'd on this host, which
-     * cannot run it to make the default class-data archive, so L1 makes a static one instead.
+     * heartbeat goes to a virtio console (hvc0).
      */
     AARCH64("aarch64", "qemu-system-aarch64", "qemu-system-arm",
             List.of("-M", "virt,virtualization=on,gic-version=3", "-accel", "tcg", "-cpu", "max,pauth-impdef=on"),
             "ttyAMA0",
             List.of("virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci", "virtio_blk", "virtio_console", "tun"),
-            "/dev/hvc0", "does QEMU emulate EL2 here: -M virt,virtualization=on?", true);
+            "/dev/hvc0", "does QEMU emulate EL2 here: -M virt,virtualization=on?");
 
     private final String label;
     private final String qemuBinary;
@@ -46,10 +45,9 @@ public enum LabArch {
     private final List<String> modules;
     private final String heartbeatDevice;
     private final String noKvmHint;
-    private final boolean staticArchive;
 
     LabArch(String label, String qemuBinary, String qemuPackage, List<String> machineArguments, String console,
-            List<String> modules, String heartbeatDevice, String noKvmHint, boolean staticArchive) {
+            List<String> modules, String heartbeatDevice, String noKvmHint) {
         this.label = label;
         this.qemuBinary = qemuBinary;
         this.qemuPackage = qemuPackage;
@@ -58,7 +56,6 @@ public enum LabArch {
         this.modules = modules;
         this.heartbeatDevice = heartbeatDevice;
         this.noKvmHint = noKvmHint;
-        this.staticArchive = staticArchive;
     }
 
     /** The architecture's name as uname and Debian's kernel recipe say it: x86_64, aarch64. */
@@ -101,15 +98,6 @@ public enum LabArch {
     /** What the init says when L1 has no /dev/kvm. */
     String noKvmHint() {
         return noKvmHint;
-    }
-
-    /**
-     * Whether the inner JVM's class-data archive is a static one dumped in L1 from the class list
-     * of the first run ({@code -Xshare:dump}), rather than a dynamic one over the runtime's default
-     * archive ({@code -XX:ArchiveClassesAtExit}).
-     */
-    boolean staticArchive() {
-        return staticArchive;
     }
 
     /** QEMU arguments that give L1 the port behind {@link #heartbeatDevice()}, writing to {@code file}. */

@@ -249,7 +249,11 @@ public final class Vm implements AutoCloseable {
             control.stop(StopReason.of(StopReason.Kind.TIMEOUT, "--timeout " + config.timeoutSeconds() + " s expired"));
             reason = control.reason();
         }
-        timeline.mark("VM stopped: " + reason.detail());
+        long exits = 0;
+        for (VcpuThread t : vcpuThreads) {
+            exits += t.exits();
+        }
+        timeline.mark("VM stopped: " + reason.detail() + " (" + exits + " exits to jvmm)");
         return reason;
     }
 

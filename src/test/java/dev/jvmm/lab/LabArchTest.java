@@ -121,7 +121,7 @@ class LabArchTest {
         assertEquals(x86, Lab.initScript());
         assertTrue(x86.contains(LabWatchdog.INIT_LINE), x86);
         assertTrue(x86.contains("for m in irqbypass kvm kvm-amd"), x86);
-        assertFalse(x86.contains("Xshare:dump"), x86);
+        assertTrue(x86.contains("Xshare:dump"), "both labs dump a static archive: " + x86);
         assertTrue(arm.contains("printf . > /dev/hvc0"), arm);
         assertTrue(arm.contains("for m in virtio_pci_modern_dev"), arm);
         assertTrue(arm.contains("-Xshare:dump -XX:SharedClassListFile=/tmp/archived.lst -XX:SharedArchiveFile=/tmp/app.jsa"));
