@@ -34,6 +34,11 @@ public final class BootBench {
             }
         }
         JvmmChild jvmm = JvmmChild.here(jar);
+        if (jvmm.trainsNext()) {
+            // The lab's first run of this jar: one boot records its classes (not counted at all).
+            JvmmBootRun.run(spec, jvmm, workDir, 0, true);
+            jvmm.dumpArchive(workDir, System.err);
+        }
         List<BootRun> runs = new ArrayList<>();
         for (int round = 1; round <= spec.warmup() + spec.runs(); round++) {
             boolean warmup = round <= spec.warmup();

@@ -8,11 +8,16 @@ import dev.jvmm.machine.MachineConfigFile;
 import dev.jvmm.machine.arch.Discovery;
 
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * How the benchmark starts each jvmm it measures: the way jvmm itself is started where the
@@ -20,22 +25,31 @@ import java.util.List;
  * line, the jvm-options list, the jar's class-data archive). Inside the lab's L1 it is the lab's
  * way (the inner JVM's options and its class-data archive, and a machine file read by
  * dev.jvmm.lab.InnerBoot, since L1's boots never go through the command-line parser); the lab's
- * init says so in JVMM_CHILD_JAVA and JVMM_CHILD_ARCHIVE (absent in the first lab run of a jar,
- * which records the classes L1 then archives).
+ * init says so in JVMM_CHILD_JAVA and JVMM_CHILD_ARCHIVE. In the first lab run of a jar there is
+ * no archive yet (JVMM_CHILD_TRAIN names the one to make): the first jvmm records the classes a
+ * boot loads (a run not counted at all), and the benchmark dumps the archive from them before
+ * the measured runs, so that these start as a later lab boot would; L1's init carries it out.
  */
 final class JvmmChild {
     static final String ENV_JAVA = "JVMM_CHILD_JAVA";
     static final String ENV_ARCHIVE = "JVMM_CHILD_ARCHIVE";
+    /** The archive to make from the first run's classes (the lab's first run of a jar). */
+    static final String ENV_TRAIN = "JVMM_CHILD_TRAIN";
+    /** Classes every archive holds besides those a run loaded (one binary name with '/' a line). */
+    static final String ENV_CLASSES = "JVMM_CHILD_CLASSES";
 
     private final Path jar;
     private final List<String> java;
-    private final Path archive;
+    private Path archive;
+    private final Path train;
+    private Path classList;
     private final boolean lab;
 
-    private JvmmChild(Path jar, List<String> java, Path archive, boolean lab) {
+    private JvmmChild(Path jar, List<String> java, Path archive, Path train, boolean lab) {
         this.jar = jar;
         this.java = List.copyOf(java);
         this.archive = archive;
+        this.train = train;
         this.lab = lab;
     }
 
@@ -43,21 +57,70 @@ final class JvmmChild {
     static JvmmChild here(Path jar) {
         String labJava = System.getenv(ENV_JAVA);
         if (labJava != null && !labJava.isBlank()) {
-            String archive = System.getenv(ENV_ARCHIVE);
-            return new JvmmChild(jar, Arrays.asList(labJava.trim().split("\\s+")),
-                    archive == null || archive.isBlank() ? null : Path.of(archive), true);
+            return new JvmmChild(jar, Arrays.asList(labJava.trim().split("\\s+")), pathFromEnv(ENV_ARCHIVE),
+                    pathFromEnv(ENV_TRAIN), true);
         }
         List<String> java = new ArrayList<>();
         java.add(JvmmCommand.javaBinary().toString());
         java.addAll(JvmmCommand.jvmOptions());
         Path archive = JvmmCommand.ClassDataArchive.of(jar);
-        return new JvmmChild(jar, java, JvmmCommand.ClassDataArchive.isCurrent(archive, jar) ? archive : null, false);
+        return new JvmmChild(jar, java, JvmmCommand.ClassDataArchive.isCurrent(archive, jar) ? archive : null, null,
+                false);
+    }
+
+    private static Path pathFromEnv(String name) {
+        String v = System.getenv(name);
+        return v == null || v.isBlank() ? null : Path.of(v.trim());
+    }
+
+    /** Whether the next run only records the classes of the archive to make (and is not counted). */
+    boolean trainsNext() {
+        return train != null && archive == null && classList == null;
+    }
+
+    /**
+     * Dumps the archive from the classes the training run recorded and {@code JVMM_CHILD_CLASSES};
+     * the runs after it start from it. A failed dump leaves them without one, and says why.
+     */
+    void dumpArchive(Path workDir, PrintStream log) throws IOException, InterruptedException {
+        if (classList == null || !Files.isRegularFile(classList)) {
+            log.println("jvmm: bench: the training run recorded no classes; no class-data archive this run");
+            return;
+        }
+        Set<String> names = new LinkedHashSet<>(Files.readAllLines(classList));
+        Path always = pathFromEnv(ENV_CLASSES);
+        if (always != null && Files.isRegularFile(always)) {
+            names.addAll(Files.readAllLines(always));
+        }
+        names.remove("");
+        Path merged = workDir.resolve("archived-classes.lst");
+        Files.write(merged, names);
+        Path dumpLog = workDir.resolve("dump.log");
+        // As L1's init dumps it after a boot's first run (Lab.STATIC_ARCHIVE_DUMP).
+        Process p = new ProcessBuilder(java.get(0), "-Xshare:dump", "-XX:SharedClassListFile=" + merged,
+                "-XX:SharedArchiveFile=" + train, "-XX:+UseSerialGC", "-cp", jar.toString())
+                .redirectErrorStream(true).redirectOutput(dumpLog.toFile()).start();
+        if (!p.waitFor(300, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            p.waitFor();
+        }
+        if (p.exitValue() == 0 && Files.isRegularFile(train)) {
+            archive = train;
+        } else {
+            Files.deleteIfExists(train);
+            List<String> lines = Files.readAllLines(dumpLog, StandardCharsets.ISO_8859_1);
+            log.println("jvmm: bench: no class-data archive this run (status " + p.exitValue() + "): "
+                    + (lines.isEmpty() ? "" : lines.get(lines.size() - 1)));
+        }
     }
 
     /** The command line of one run. */
     List<String> command(BenchSpec spec, Path disk, Path runDir) throws IOException {
         List<String> argv = new ArrayList<>(java);
-        if (archive != null) {
+        if (trainsNext()) {
+            classList = runDir.getParent().resolve("training-classes.lst");
+            argv.add("-XX:DumpLoadedClassList=" + classList);
+        } else if (archive != null) {
             argv.add("-XX:SharedArchiveFile=" + archive);
         }
         argv.addAll(List.of("-cp", jar.toString()));

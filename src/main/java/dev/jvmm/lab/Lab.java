@@ -16,11 +16,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +30,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.zip.ZipFile;
 
 /**
  * The nested lab: where the host's KVM cannot run a Linux guest, jvmm runs itself inside
@@ -43,9 +46,6 @@ public final class Lab {
      * disk that carries the inner JVM's class-data archive back out; TUN for virtio-net's TAPs.
      */
     static final List<String> L1_MODULES = LabArch.X86_64.modules();
-    /** Where the class-data archive travels on the out disk: a decimal size in sector 0, the bytes from 1 MiB. */
-    static final long ARCHIVE_OFFSET = 1 << 20;
-    static final long OUT_DISK_BYTES = 256L << 20;
     /**
      * Options for the JVM inside L1, where everything runs about 20x slower and L1 has one CPU
      * that the guest needs: C1 only, compiling only code that is run 20x more often than the
@@ -271,8 +271,8 @@ public final class Lab {
         Path unpacked = Files.createTempDirectory("jvmm-native");
         try {
             Path jar = ownJar();
-            try (var zip = new java.util.zip.ZipFile(jar.toFile())) {
-                for (var e : java.util.Collections.list(zip.entries())) {
+            try (var zip = new ZipFile(jar.toFile())) {
+                for (var e : Collections.list(zip.entries())) {
                     if (e.getName().startsWith("META-INF/native/") && e.getName().endsWith(".so")) {
                         Path out = unpacked.resolve(Path.of(e.getName()).getFileName());
                         try (InputStream in = zip.getInputStream(e)) {
@@ -379,11 +379,12 @@ public final class Lab {
      * The first run of a jar records the classes it loads, and L1 dumps one static archive of them
      * and of all of jvmm's own classes (JDK and jvmm classes together) for the out disk. Static
      * on both labs: the arm64 runtime has no default archive to build a dynamic one on (jlink'd
-     * on a host that cannot run it), and on x86 the static one started the inner JVM sooner.
+     * on a host that cannot run it), and on x86 the static one started the inner JVM sooner. A
+     * benchmark has made it already, from its first boot (JvmmChild), when /tmp/app.jsa exists.
      */
     static final String STATIC_ARCHIVE_DUMP = """
 
-            if [ -s /tmp/classes.lst ] && [ -b /dev/jvmmout ]; then
+            if [ ! -f /tmp/app.jsa ] && [ -s /tmp/classes.lst ] && [ -b /dev/jvmmout ]; then
               awk '!seen[$0]++' /tmp/classes.lst /jvmm/archived-classes.lst > /tmp/archived.lst 2>/dev/null
               dump="-Xshare:dump -XX:SharedClassListFile=/tmp/archived.lst -XX:SharedArchiveFile=/tmp/app.jsa"
               if ! /jre/bin/java $dump -XX:+UseSerialGC -cp /jvmm/jvmm.jar >/tmp/dump.log 2>&1; then
@@ -445,7 +446,7 @@ public final class Lab {
         try {
             jar = explicit != null ? Path.of(explicit)
                     : Path.of(Lab.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        } catch (java.net.URISyntaxException e) {
+        } catch (URISyntaxException e) {
             throw new IOException(e);
         }
         if (!Files.isRegularFile(jar) || !jar.toString().endsWith(".jar")) {
@@ -512,7 +513,8 @@ public final class Lab {
             jvmOptions.add("-XX:DumpLoadedClassList=/tmp/classes.lst");
             perRun.file("jvmm/archived-classes.lst",
                     String.join("\n", JvmmCommand.ClassDataArchive.classNames(jar)) + "\n", 0644);
-            childArchive = "";
+            // A command that starts boots of its own (jvmm bench boot) makes it from its first boot.
+            childArchive = "export JVMM_CHILD_TRAIN=/tmp/app.jsa JVMM_CHILD_CLASSES=/jvmm/archived-classes.lst\n";
         }
         jvmOptions.add("-Xlog:cds=off,cds+dynamic=off");
         perRun.file("jvmm/child-jvm-options", String.join(" ", INNER_JVM_OPTIONS) + " -Xlog:cds=off,cds+dynamic=off\n",
@@ -564,10 +566,7 @@ public final class Lab {
                     "-kernel", l1Kernel.toString(), "-initrd", initrd.toString(),
                     "-append", "console=" + la.console() + " quiet loglevel=0 panic=-1 rdinit=/init"));
             if (outDisk != null) {
-                try (var ch = java.nio.channels.FileChannel.open(outDisk, java.nio.file.StandardOpenOption.WRITE)) {
-                    ch.truncate(0);
-                    ch.write(java.nio.ByteBuffer.allocate(1), OUT_DISK_BYTES - 1);
-                }
+                LabOutDisk.clear(outDisk);
                 qemu.addAll(List.of("-drive", "file=" + outDisk + ",if=none,id=out,format=raw,cache=unsafe",
                         "-device", "virtio-blk-pci,drive=out,serial=jvmmout"));
             }
@@ -587,7 +586,7 @@ public final class Lab {
                 }
             }
             if (outDisk != null) {
-                keepArchive(outDisk, archive);
+                LabOutDisk.keepArchive(outDisk, archive, log);
             }
             return rc;
         } finally {
@@ -601,7 +600,7 @@ public final class Lab {
     /** jvmm's native library for L1's architecture, out of jvmm's jar. */
     static byte[] nativeLibrary(Path jar, LabArch arch) throws IOException {
         String entry = nativeLibraryEntry(arch);
-        try (var zip = new java.util.zip.ZipFile(jar.toFile())) {
+        try (var zip = new ZipFile(jar.toFile())) {
             var e = zip.getEntry(entry);
             if (e == null) {
                 throw new IOException(jar + " has no " + entry + (arch == LabArch.AARCH64
@@ -616,32 +615,6 @@ public final class Lab {
     /** Where jvmm's jar holds its native library for {@code arch} (vmm/src/main/c/build.sh). */
     static String nativeLibraryEntry(LabArch arch) {
         return "dev/jvmm/vmm/sys/native/linux-" + arch.label() + "/libjvmmsys.so";
-    }
-
-    /** Takes the class-data archive the lab wrote to the out disk, if it wrote one. */
-    private void keepArchive(Path outDisk, Path archive) {
-        try (var ch = java.nio.channels.FileChannel.open(outDisk, java.nio.file.StandardOpenOption.READ)) {
-            java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(512);
-            ch.read(head, 0);
-            String size = new String(head.array(), java.nio.charset.StandardCharsets.US_ASCII).trim().replace("\0", "");
-            if (!size.matches("\\d{1,10}")) {
-                return; // this run trained no archive
-            }
-            long n = Long.parseLong(size);
-            if (n <= 0 || ARCHIVE_OFFSET + n > OUT_DISK_BYTES) {
-                return;
-            }
-            Path tmp = Files.createTempFile(archive.getParent(), "app", ".partial");
-            try (var out = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-                long done = 0;
-                while (done < n) {
-                    done += ch.transferTo(ARCHIVE_OFFSET + done, n - done, out);
-                }
-            }
-            Files.move(tmp, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            log.println("jvmm: lab: could not keep the class-data archive (" + e.getMessage() + "); the next run trains again");
-        }
     }
 
     /** boot()'s answer when L1 froze before its init ran: the caller may start it again. */
