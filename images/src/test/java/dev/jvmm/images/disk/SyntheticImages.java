@@ -100,26 +100,21 @@ final class SyntheticImages {
 
     /** Replaces slot {@code slot}'s BOOT file system of a Bottlerocket image with one holding {@code cfg}. */
     static void writeGrubCfg(Path img, String slot, String cfg) throws IOException, GptException, InterruptedException {
-        Path dir = Files.createTempDirectory(img.getParent(), "boot");
-        Files.createDirectories(dir.resolve("grub"));
-        Files.writeString(dir.resolve("grub/grub.cfg"), cfg);
-        Path fs = img.resolveSibling(img.getFileName() + ".boot");
-        try (FileChannel ch = FileChannel.open(img, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            GptPartition boot = part(Gpt.read(ch), "BOTTLEROCKET-BOOT-" + slot);
-            Filesystems.ext4(dir, fs, boot.sizeBytes(), "BOOT", Guid.derive(img + "/boot").toString(), false);
-            ch.write(ByteBuffer.wrap(Files.readAllBytes(fs)), boot.offsetBytes());
-        } finally {
-            Files.deleteIfExists(fs);
-        }
+        writeBoot(img, slot, cfg, null);
     }
 
-    /** Replaces slot {@code slot}'s BOOT file system of a Bottlerocket image with one holding {@code cfg} and {@code vmlinuz}. */
+    /**
+     * Replaces slot {@code slot}'s BOOT file system of a Bottlerocket image with one holding
+     * {@code cfg} and, unless null, {@code vmlinuz}.
+     */
     static void writeBoot(Path img, String slot, String cfg, byte[] vmlinuz) throws IOException, GptException,
             InterruptedException {
         Path dir = Files.createTempDirectory(img.getParent(), "boot");
         Files.createDirectories(dir.resolve("grub"));
         Files.writeString(dir.resolve("grub/grub.cfg"), cfg);
-        Files.write(dir.resolve("vmlinuz"), vmlinuz);
+        if (vmlinuz != null) {
+            Files.write(dir.resolve("vmlinuz"), vmlinuz);
+        }
         Path fs = img.resolveSibling(img.getFileName() + ".boot");
         try (FileChannel ch = FileChannel.open(img, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             GptPartition boot = part(Gpt.read(ch), "BOTTLEROCKET-BOOT-" + slot);
