@@ -9,6 +9,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -42,17 +43,20 @@ final class LabWatchdog implements AutoCloseable {
 
     /** QEMU arguments for the heartbeat port (the lab architecture's {@code heartbeatPort}) and the monitor socket. */
     static List<String> qemuArguments(List<String> heartbeatPort, Path monitor) {
-        List<String> out = new java.util.ArrayList<>(heartbeatPort);
+        List<String> out = new ArrayList<>(heartbeatPort);
         out.addAll(List.of("-monitor", "unix:" + monitor + ",server=on,wait=off"));
         return out;
     }
 
     /**
      * The line L1's init runs in the background: one byte a second to {@code device} (x86_64's
-     * ttyS1, arm64's virtio console hvc0) while L1's timer works.
+     * ttyS1, arm64's virtio console hvc0) while L1's timer works. Only once the device node is
+     * there: arm64's hvc0 appears when virtio_console is loaded, after this starts, and a write
+     * before that made a regular file of that name on devtmpfs, which then kept the device's node
+     * from appearing (the watchdog heard nothing and stopped every arm64 lab run at 90 s).
      */
     static String initLine(String device) {
-        return "(while :; do printf . > " + device + "; sleep 1; done) 2>/dev/null &";
+        return "(while :; do [ -c " + device + " ] && printf . > " + device + "; sleep 1; done) 2>/dev/null &";
     }
 
     static final String INIT_LINE = initLine("/dev/ttyS1");
@@ -122,8 +126,8 @@ final class LabWatchdog implements AutoCloseable {
                 }
                 if (attempts == 0) {
                     log.println("\r\njvmm: lab: L1 has been silent for " + silentSeconds + " s" + (size == 0
-                            ? " and has not reached its init" : "") + " (its timer stopped: a known QEMU TCG nested-SVM"
-                            + " stall); sending it a key press through QEMU's monitor\r");
+                            ? " and has not reached its init" : "") + " (its timer stopped: a known stall of nested"
+                            + " virtualization under QEMU's TCG); sending it a key press through QEMU's monitor\r");
                     monitorCommand("sendkey shift");
                     attempts = 1;
                 } else if (attempts == 1) {

@@ -16,6 +16,7 @@ import dev.jvmm.vmm.kvm.KvmVm;
 import dev.jvmm.vmm.memory.GuestMemory;
 import dev.jvmm.vmm.memory.MmapGuestMemory;
 import dev.jvmm.vmm.sys.KvmIoctls;
+import dev.jvmm.vmm.vcpu.ExitCounts;
 import dev.jvmm.vmm.vcpu.RunControl;
 import dev.jvmm.vmm.vcpu.StopReason;
 import dev.jvmm.vmm.vcpu.VcpuThread;
@@ -249,11 +250,11 @@ public final class Vm implements AutoCloseable {
             control.stop(StopReason.of(StopReason.Kind.TIMEOUT, "--timeout " + config.timeoutSeconds() + " s expired"));
             reason = control.reason();
         }
-        long exits = 0;
+        ExitCounts exits = ExitCounts.NONE;
         for (VcpuThread t : vcpuThreads) {
-            exits += t.exits();
+            exits = exits.plus(t.exitCounts());
         }
-        timeline.mark("VM stopped: " + reason.detail() + " (" + exits + " exits to jvmm)");
+        timeline.mark("VM stopped: " + reason.detail() + " (" + exits + ")");
         return reason;
     }
 

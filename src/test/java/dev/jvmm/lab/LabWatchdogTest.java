@@ -180,4 +180,16 @@ class LabWatchdogTest {
             server.close();
         }
     }
+
+    @Test
+    void theHeartbeatWritesNothingBeforeItsDeviceExists() throws Exception {
+        // arm64's hvc0 appears only when virtio_console loads, after the heartbeat starts: the
+        // init line must not make a regular file of that name, which would keep the node away.
+        Path device = tmp.resolve("hvc0");
+        String script = LabWatchdog.initLine(device.toString()) + " pid=$!; sleep 2.5; kill $pid";
+        Process sh = new ProcessBuilder("busybox", "sh", "-c", script).redirectErrorStream(true).start();
+        assertTrue(sh.waitFor(20, TimeUnit.SECONDS), "the script ends");
+        assertFalse(Files.exists(device), "no file made where the device node goes");
+        assertTrue(LabWatchdog.initLine("/dev/ttyS1").contains("[ -c /dev/ttyS1 ] && printf . > /dev/ttyS1"));
+    }
 }
