@@ -96,7 +96,7 @@ final class JvmmChild {
         Path merged = workDir.resolve("archived-classes.lst");
         Files.write(merged, names);
         Path dumpLog = workDir.resolve("dump.log");
-        // As L1's init dumps it after a boot's first run (Lab.STATIC_ARCHIVE_DUMP).
+        // As L1's init dumps it after a boot's first run (L1Init.STATIC_ARCHIVE_DUMP).
         Process p = new ProcessBuilder(java.get(0), "-Xshare:dump", "-XX:SharedClassListFile=" + merged,
                 "-XX:SharedArchiveFile=" + train, "-XX:+UseSerialGC", "-cp", jar.toString())
                 .redirectErrorStream(true).redirectOutput(dumpLog.toFile()).start();

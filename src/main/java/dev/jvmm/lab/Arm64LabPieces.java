@@ -264,7 +264,7 @@ final class Arm64LabPieces {
             jar = null;
         }
         List<Path> libs = libraryClosure(nativeBinaries(jre, jar), userland);
-        String init = Lab.initScript(LabArch.AARCH64);
+        String init = L1Init.script(LabArch.AARCH64);
         String key = Hashing.key(kernel.getFileName(), jre.getFileName(), userland.getFileName(), libs, init, "v1");
         Path out = Cache.dir("lab").resolve("l1-base-aarch64-" + key + ".cpio");
         if (Files.isRegularFile(out)) {
