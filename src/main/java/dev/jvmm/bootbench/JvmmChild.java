@@ -9,7 +9,6 @@ import dev.jvmm.machine.arch.Discovery;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,7 +16,6 @@ import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * How the benchmark starts each jvmm it measures: the way jvmm itself is started where the
@@ -35,8 +33,6 @@ final class JvmmChild {
     static final String ENV_ARCHIVE = "JVMM_CHILD_ARCHIVE";
     /** The archive to make from the first run's classes (the lab's first run of a jar). */
     static final String ENV_TRAIN = "JVMM_CHILD_TRAIN";
-    /** Classes every archive holds besides those a run loaded (one binary name with '/' a line). */
-    static final String ENV_CLASSES = "JVMM_CHILD_CLASSES";
 
     private final Path jar;
     private final List<String> java;
@@ -79,38 +75,25 @@ final class JvmmChild {
     }
 
     /**
-     * Dumps the archive from the classes the training run recorded and {@code JVMM_CHILD_CLASSES};
-     * the runs after it start from it. A failed dump leaves them without one, and says why.
+     * Dumps the archive from the classes the training run recorded and all of jvmm's own (as L1's
+     * init does after a boot's first run: L1Init.STATIC_ARCHIVE_DUMP); the runs after it start
+     * from it. A failed dump leaves them without one, and says why.
      */
-    void dumpArchive(Path workDir, PrintStream log) throws IOException, InterruptedException {
+    void dumpArchive(Path workDir, PrintStream log) throws InterruptedException {
         if (classList == null || !Files.isRegularFile(classList)) {
             log.println("jvmm: bench: the training run recorded no classes; no class-data archive this run");
             return;
         }
-        Set<String> names = new LinkedHashSet<>(Files.readAllLines(classList));
-        Path always = pathFromEnv(ENV_CLASSES);
-        if (always != null && Files.isRegularFile(always)) {
-            names.addAll(Files.readAllLines(always));
-        }
-        names.remove("");
-        Path merged = workDir.resolve("archived-classes.lst");
-        Files.write(merged, names);
-        Path dumpLog = workDir.resolve("dump.log");
-        // As L1's init dumps it after a boot's first run (L1Init.STATIC_ARCHIVE_DUMP).
-        Process p = new ProcessBuilder(java.get(0), "-Xshare:dump", "-XX:SharedClassListFile=" + merged,
-                "-XX:SharedArchiveFile=" + train, "-XX:+UseSerialGC", "-cp", jar.toString())
-                .redirectErrorStream(true).redirectOutput(dumpLog.toFile()).start();
-        if (!p.waitFor(300, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            p.waitFor();
-        }
-        if (p.exitValue() == 0 && Files.isRegularFile(train)) {
+        try {
+            Set<String> names = new LinkedHashSet<>(Files.readAllLines(classList));
+            names.addAll(JvmmCommand.ClassDataArchive.classNames(jar));
+            names.remove("");
+            Path merged = workDir.resolve("archived-classes.lst");
+            Files.write(merged, names);
+            JvmmCommand.ClassDataArchive.dump(java.get(0), List.of("-XX:+UseSerialGC"), merged, jar, train, 300);
             archive = train;
-        } else {
-            Files.deleteIfExists(train);
-            List<String> lines = Files.readAllLines(dumpLog, StandardCharsets.ISO_8859_1);
-            log.println("jvmm: bench: no class-data archive this run (status " + p.exitValue() + "): "
-                    + (lines.isEmpty() ? "" : lines.get(lines.size() - 1)));
+        } catch (IOException e) {
+            log.println("jvmm: bench: no class-data archive this run: " + e.getMessage());
         }
     }
 

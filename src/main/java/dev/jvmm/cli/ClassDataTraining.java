@@ -16,10 +16,11 @@ import java.util.List;
  * The training run of jvmm's class-data archive (AppCDS). The JVM started with
  * {@code -XX:DumpLoadedClassList} records every class loaded by the time it exits; a second JVM
  * ({@code -Xshare:dump}) archives them parsed and verified, so later runs map them instead of
- * reading, parsing and verifying them again: the largest part of jvmm's start-up. A boot needs /dev/kvm, which a training run cannot count on,
- * so this run parses a boot command line as a boot would (picocli's model), loads jvmm's
- * native library and the C library bindings, and loads, without initialising, the classes of
- * jvmm and of the libraries a boot uses. Run by the launcher (once per jar) and by jvmm bench boot.
+ * reading, parsing and verifying them again: the largest part of jvmm's start-up. A boot needs
+ * /dev/kvm, which a training run cannot count on, so this run parses a boot command line as a
+ * boot would (picocli's model), loads jvmm's native library and the C library bindings, and
+ * loads, without initialising, the classes of jvmm and picocli. Run by the launcher (once per
+ * jar) and by jvmm bench boot.
  */
 public final class ClassDataTraining {
     private ClassDataTraining() {}

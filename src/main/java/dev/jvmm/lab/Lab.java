@@ -441,7 +441,7 @@ public final class Lab {
             perRun.file("jvmm/archived-classes.lst",
                     String.join("\n", JvmmCommand.ClassDataArchive.classNames(jar)) + "\n", 0644);
             // A command that starts boots of its own (jvmm bench boot) makes it from its first boot.
-            childArchive = "export JVMM_CHILD_TRAIN=/tmp/app.jsa JVMM_CHILD_CLASSES=/jvmm/archived-classes.lst\n";
+            childArchive = "export JVMM_CHILD_TRAIN=/tmp/app.jsa\n";
         }
         jvmOptions.add("-Xlog:cds=off,cds+dynamic=off");
         perRun.file("jvmm/child-jvm-options", String.join(" ", INNER_JVM_OPTIONS) + " -Xlog:cds=off,cds+dynamic=off\n",

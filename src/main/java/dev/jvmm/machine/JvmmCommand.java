@@ -16,6 +16,7 @@ import java.util.Collections;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -114,30 +115,65 @@ public final class JvmmCommand {
             progress.println("[jvmm] training the class-data archive for " + jar.getFileName() + " (once per build)");
             Files.createDirectories(archive.getParent());
             Path classes = Files.createTempFile(archive.getParent(), "classes", ".lst");
-            Path partial = Files.createTempFile(archive.getParent(), "archive", ".partial");
             try {
                 run(List.of(javaBinary().toString(), "-XX:DumpLoadedClassList=" + classes, "-cp", jar.toString(),
-                        "dev.jvmm.cli.ClassDataTraining"));
-                run(List.of(javaBinary().toString(), "-Xshare:dump", "-XX:SharedClassListFile=" + classes,
-                        "-XX:SharedArchiveFile=" + partial, "-Xlog:cds=off", "-cp", jar.toString()));
-                Files.move(partial, archive, StandardCopyOption.ATOMIC_MOVE,
-                        StandardCopyOption.REPLACE_EXISTING);
+                        "dev.jvmm.cli.ClassDataTraining"), TRAINING_SECONDS);
+                dump(javaBinary().toString(), List.of(), classes, jar, archive, TRAINING_SECONDS);
             } finally {
                 Files.deleteIfExists(classes);
-                Files.deleteIfExists(partial);
             }
             return archive;
         }
 
-        private static void run(List<String> argv) throws IOException, InterruptedException {
-            Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .start();
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IOException("class-data training did not finish in 120 s: " + String.join(" ", argv));
+        /**
+         * Dumps a static archive of the classes named in {@code classList} (with {@code options}
+         * for the dumping JVM) to {@code archive}: written beside it and renamed, so it is there
+         * whole or not at all. Used by the launcher's training and by jvmm bench boot inside L1.
+         */
+        public static void dump(String java, List<String> options, Path classList, Path jar, Path archive,
+                                long timeoutSeconds) throws IOException, InterruptedException {
+            Path partial = Files.createTempFile(archive.toAbsolutePath().getParent(), "archive", ".partial");
+            try {
+                List<String> argv = new ArrayList<>(List.of(java, "-Xshare:dump"));
+                argv.addAll(options);
+                argv.addAll(List.of("-XX:SharedClassListFile=" + classList, "-XX:SharedArchiveFile=" + partial,
+                        "-Xlog:cds=off", "-cp", jar.toString()));
+                run(argv, timeoutSeconds);
+                Files.move(partial, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } finally {
+                Files.deleteIfExists(partial);
             }
-            if (p.exitValue() != 0) {
-                throw new IOException("class-data training failed (status " + p.exitValue() + "): " + String.join(" ", argv));
+        }
+
+        private static final long TRAINING_SECONDS = 120;
+
+        /** The JVM's first error line, else its last line (as L1's init reports a failed dump). */
+        private static String reason(List<String> lines) {
+            for (String l : lines) {
+                if (l.toLowerCase(Locale.ROOT).contains("error")) {
+                    return ": " + l;
+                }
+            }
+            return lines.isEmpty() ? "" : ": " + lines.get(lines.size() - 1);
+        }
+
+        /** Runs one step; a failure says its status and why, as the JVM put it. */
+        private static void run(List<String> argv, long timeoutSeconds) throws IOException, InterruptedException {
+            Path output = Files.createTempFile("jvmm-cds", ".log");
+            try {
+                Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+                if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                    p.waitFor();
+                    throw new IOException("class-data training did not finish in " + timeoutSeconds + " s: "
+                            + String.join(" ", argv));
+                }
+                if (p.exitValue() != 0) {
+                    throw new IOException("class-data training failed (status " + p.exitValue() + "): "
+                            + String.join(" ", argv) + reason(Files.readAllLines(output, StandardCharsets.ISO_8859_1)));
+                }
+            } finally {
+                Files.deleteIfExists(output);
             }
         }
     }

@@ -102,10 +102,6 @@ public final class VcpuThread implements Runnable {
         return !thread.isAlive();
     }
 
-    public long exits() {
-        return ioExits + mmioExits + interruptedExits + otherExits;
-    }
-
     /** KVM_RUN's returns so far, by kind (read after the thread has ended for an exact count). */
     public ExitCounts exitCounts() {
         return new ExitCounts(ioExits, mmioExits, interruptedExits, otherExits);
