@@ -93,7 +93,7 @@ class LabArchTest {
 
     @Test
     void theX86LabKeepsItsQemuAndModules() {
-        assertEquals(List.of("qemu-system-x86_64", "-M", "q35", "-accel", "tcg", "-cpu", "max"), LabArch.X86_64.qemuMachine());
+        assertEquals(List.of("qemu-system-x86_64", "-M", "q35", "-accel", "tcg,tb-size=128", "-cpu", "max"), LabArch.X86_64.qemuMachine());
         assertEquals(List.of("irqbypass", "kvm", "kvm-amd", "kvm-intel", "virtio_ring", "virtio", "virtio_pci_modern_dev",
                 "virtio_pci_legacy_dev", "virtio_pci", "virtio_blk", "tun"), Lab.L1_MODULES);
         assertEquals(List.of("-chardev", "file,id=heartbeat,path=/h", "-serial", "chardev:heartbeat"),
