@@ -22,8 +22,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * One measured jvmm boot: a fresh jvmm process (`jvmm boot ... --timeline`), started with this
  * process's monotonic clock reading in JVMM_T0_MONO_NS so its phases count from the real start;
- * the phases come from its printed timeline, the guest's clock from its console, the exit from
- * waiting for it here. An image boot runs on a scratch copy (the image never changes) with
+ * the phases up to the first KVM_RUN, the boot timer and the stop come from its printed timeline;
+ * the console's (first byte, Run /init, the ready line) from reading its console through a pipe
+ * as it arrives, with the same reader as QEMU's and the floor's, so that "ready" is one event
+ * measured one way for every VMM; the exit from waiting for it here. An image boot runs on a scratch copy (the image never changes) with
  * {@code --exec true}, which powers the guest off once its agent is ready.
  */
 final class JvmmBootRun {
@@ -38,7 +40,7 @@ final class JvmmBootRun {
             Map.entry(Phase.FIRST_KVM_RUN, Vm.FIRST_KVM_RUN),
             Map.entry(Phase.FIRST_CONSOLE_BYTE, "first console byte"),
             Map.entry(Phase.RUN_INIT, "kernel: runs /init"),
-            Map.entry(Phase.READY, "guest ready (boot timer)"),
+            Map.entry(Phase.BOOT_TIMER, "guest ready (boot timer)"),
             Map.entry(Phase.AGENT_READY, Pass.AGENT_READY),
             Map.entry(Phase.VM_STOPPED, "VM stopped")));
 
@@ -77,32 +79,37 @@ final class JvmmBootRun {
                 }
             }
             List<String> argv = jvmm.command(spec, disk, dir);
-            Path console = dir.resolve("console.log");
             Path stderr = dir.resolve("stderr.log");
             ProcessBuilder pb = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectOutput(console.toFile()).redirectError(stderr.toFile());
+                    .redirectError(stderr.toFile());
             pb.environment().remove(Startup.ENV_EPOCH);
+            RunWatch watch = new RunWatch(0, null);
             long t0 = System.nanoTime();
             pb.environment().put(Startup.ENV_MONO, Long.toString(t0));
             Process p = pb.start();
+            watch.startConsoleOnly(t0);
+            Thread console = RunWatch.daemon("jvmm-console", () -> watch.readConsole(p.getInputStream()));
             boolean ended = p.waitFor(spec.timeoutSeconds() + 60L, TimeUnit.SECONDS);
             long exited = System.nanoTime();
             if (!ended) {
                 p.destroyForcibly();
                 p.waitFor();
             }
-            String consoleText = Files.readString(console, StandardCharsets.ISO_8859_1);
+            console.join(5000);
             String errText = Files.readString(stderr, StandardCharsets.ISO_8859_1);
-            return toRun(index, warmup, p.exitValue(), ended ? (exited - t0) / 1e6 : null, consoleText, errText,
-                    spec.image() != null);
+            return toRun(index, warmup, p.exitValue(), ended ? (exited - t0) / 1e6 : null, watch.consoleTail(), errText,
+                    spec.image() != null, watch.phases());
         } finally {
             deleteTree(dir);
         }
     }
 
-    /** A BootRun from what the child printed; the failure says what was missing or wrong. */
+    /**
+     * A BootRun from what the child printed and what its console reader timed; the failure says
+     * what was missing or wrong. An image boot has no bench init: its ready is the boot timer.
+     */
     static BootRun toRun(int index, boolean warmup, int status, Double exitedMs, String console, String err,
-                         boolean image) {
+                         boolean image, Map<Phase, Double> consolePhases) {
         Map<Phase, Double> phases = new EnumMap<>(Phase.class);
         TimelineText.Parsed t = TimelineText.parse(err);
         if (t != null) {
@@ -119,6 +126,17 @@ final class JvmmBootRun {
                 phases.put(Phase.RUN_INIT, init);
             }
         }
+        if (image) {
+            if (phases.containsKey(Phase.BOOT_TIMER)) {
+                phases.put(Phase.READY, phases.get(Phase.BOOT_TIMER));
+            }
+        } else {
+            for (Phase p : List.of(Phase.FIRST_CONSOLE_BYTE, Phase.RUN_INIT, Phase.READY)) {
+                if (consolePhases.containsKey(p)) {
+                    phases.put(p, consolePhases.get(p));
+                }
+            }
+        }
         GuestConsole guest = GuestConsole.read(console);
         if (exitedMs != null) {
             phases.put(Phase.EXITED, exitedMs);
@@ -129,7 +147,8 @@ final class JvmmBootRun {
         } else if (t == null) {
             failure = "no timeline (status " + status + "): " + lastLine(err);
         } else if (!phases.containsKey(Phase.READY)) {
-            failure = "never ready (status " + status + "): " + lastLine(err);
+            failure = (phases.containsKey(Phase.BOOT_TIMER) ? "no ready line on the console" : "never ready")
+                    + " (status " + status + "): " + lastLine(err);
         } else if (status != 0) {
             failure = "exit status " + status + ": " + lastLine(err);
         }

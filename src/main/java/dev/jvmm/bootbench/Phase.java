@@ -19,7 +19,14 @@ public enum Phase {
     FIRST_KVM_RUN("first-kvm-run", "first KVM_RUN"),
     FIRST_CONSOLE_BYTE("first-console-byte", "first console byte"),
     RUN_INIT("run-init", "kernel: Run /init"),
+    /**
+     * The bench init's ready line as it comes out of the VMM's console, read and timed the same
+     * way for every VMM; an image boot (no bench init) is ready when the guest writes jvmm's boot
+     * timer.
+     */
     READY("ready", "guest ready"),
+    /** jvmm's boot timer: the bench init writes 123 to it right after its ready line (jvmm only). */
+    BOOT_TIMER("boot-timer", "boot timer written"),
     AGENT_READY("agent-ready", "agent ready"),
     VM_STOPPED("vm-stopped", "VM stopped"),
     EXITED("exited", "process exited");

@@ -17,7 +17,7 @@ final class FakeRuns {
 
     static final Map<Phase, Double> JVMM = profile(Phase.JVM_MAIN, 48, Phase.PARSED, 130, Phase.VM_CREATED, 152,
             Phase.MEMORY_MAPPED, 160, Phase.KERNEL_LOADED, 205, Phase.FIRST_KVM_RUN, 212, Phase.FIRST_CONSOLE_BYTE, 262,
-            Phase.RUN_INIT, 640, Phase.READY, 790, Phase.VM_STOPPED, 815, Phase.EXITED, 840);
+            Phase.RUN_INIT, 640, Phase.READY, 790, Phase.BOOT_TIMER, 801, Phase.VM_STOPPED, 815, Phase.EXITED, 840);
     static final Map<Phase, Double> QEMU = profile(Phase.VM_CREATED, 28, Phase.MEMORY_MAPPED, 33,
             Phase.KERNEL_LOADED, 62, Phase.FIRST_KVM_RUN, 71, Phase.FIRST_CONSOLE_BYTE, 125, Phase.RUN_INIT, 520,
             Phase.READY, 860, Phase.VM_STOPPED, 880, Phase.EXITED, 905);
