@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -206,6 +207,18 @@ class KernelImageHostileTest {
         Files.write(small, new byte[] {1, 2, 3});
         assertArrayEquals(new byte[] {1, 2, 3}, KernelFiles.readKernel(small));
         assertEquals(3L << 30, Files.size(big), "the file is unchanged");
+    }
+
+    @Test
+    void aFileOfManyReadPiecesComesBackWhole() throws Exception {
+        byte[] content = new byte[5 * 64 * 1024 + 123]; // five whole 64 KiB pieces and a partial one
+        new Random(7).nextBytes(content);
+        Path kernel = tmp.resolve("pieces");
+        Files.write(kernel, content);
+        assertArrayEquals(content, KernelFiles.readKernel(kernel));
+        Path empty = tmp.resolve("empty");
+        Files.write(empty, new byte[0]);
+        assertArrayEquals(new byte[0], KernelFiles.readInitrd(empty));
     }
 
     @Test
