@@ -294,6 +294,7 @@ final class Arm64LabPieces {
             fs.writeTo(o, false); // uncompressed: unpacking gzip under TCG costs seconds
         }
         Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        CachePrune.keepNewest(out.getParent(), "l1-base-aarch64-*.cpio", Lab.BASE_ARCHIVES_KEPT);
         return out;
     }
 

@@ -330,6 +330,11 @@ public final class Lab {
         return out;
     }
 
+    /** x86 L1 base archives in the cache (a 16-digit key; the arm64 ones are l1-base-aarch64-*). */
+    static final String BASE_ARCHIVES = "l1-base-????????????????.cpio";
+    /** Base archives kept per architecture: the one in use and the one before it. */
+    static final int BASE_ARCHIVES_KEPT = 2;
+
     /** The cached part of L1's initramfs: busybox, KVM modules, Java runtime and its libraries. */
     Path baseArchive(Path l1, Path jre) throws IOException {
         List<Path> libs = sharedLibraries(jre);
@@ -369,6 +374,7 @@ public final class Lab {
             fs.writeTo(o, false); // uncompressed: unpacking gzip under TCG costs seconds
         }
         Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        CachePrune.keepNewest(out.getParent(), BASE_ARCHIVES, BASE_ARCHIVES_KEPT);
         return out;
     }
 

@@ -5,15 +5,10 @@ import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileTime;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
 
 /**
  * The small disk on which L1 hands the inner JVM's class-data archive back to the host (L1 has no
@@ -70,27 +65,6 @@ final class LabOutDisk {
 
     /** Deletes all but the {@code kept} newest archives ({@code app-*.jsa}) in {@code dir}; returns how many went. */
     static int prune(Path dir, int kept) throws IOException {
-        List<Path> archives = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "app-*.jsa")) {
-            for (Path p : ds) {
-                archives.add(p);
-            }
-        }
-        archives.sort(Comparator.comparing(LabOutDisk::modified).reversed());
-        int deleted = 0;
-        for (int i = kept; i < archives.size(); i++) {
-            if (Files.deleteIfExists(archives.get(i))) {
-                deleted++;
-            }
-        }
-        return deleted;
-    }
-
-    private static FileTime modified(Path p) {
-        try {
-            return Files.getLastModifiedTime(p);
-        } catch (IOException e) {
-            return FileTime.fromMillis(0); // gone meanwhile: first to go
-        }
+        return CachePrune.keepNewest(dir, "app-*.jsa", kept);
     }
 }
