@@ -11,9 +11,9 @@ import java.util.List;
 
 /**
  * Keeps each kind of generated lab file in the cache to its newest few. Every jvmm build makes a
- * new class-data archive (10–25 MB) and, on arm64, a new L1 base initramfs (54 MB; its key
- * includes the jar's native library), and a new JDK or busybox a new x86 one (80–96 MB): without
- * a bound a developer's or CI's cache grows by one of each per commit.
+ * new class-data archive (10–25 MB), and every change to L1's init script, JDK or busybox a new
+ * L1 base initramfs (54 MB for arm64, 80–96 MB for x86): without a bound a developer's or CI's
+ * cache grows with each of them. Pruning runs when a new one is made.
  */
 final class CachePrune {
     private CachePrune() {}
