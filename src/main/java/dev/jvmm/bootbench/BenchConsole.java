@@ -5,15 +5,15 @@ import java.util.regex.Pattern;
 
 /**
  * What a bench boot's console says, line by line as it arrives: the kernel's "Run /init" line with
- * its printk time, and the markers the bench init prints ({@link BenchInit}; the same words
- * {@link GuestConsole} reads from a whole console afterwards). The peers' runners time these
- * lines on arrival.
+ * its printk time, and the markers the bench init prints ({@link BenchInit}), with the guest's
+ * uptime, from its /proc/uptime, in the init's two. The runners time these lines on arrival, for
+ * jvmm as for the peers ({@link RunWatch}).
  */
 public final class BenchConsole {
     /** The bench init's first line: {@code jvmm-bench: init uptime=<seconds from /proc/uptime>}. */
-    public static final String INIT_MARKER = GuestConsole.INIT_MARKER;
+    public static final String INIT_MARKER = "jvmm-bench: init uptime=";
     /** The bench init's ready line: {@code jvmm-bench: ready uptime=<seconds from /proc/uptime>}. */
-    public static final String READY_MARKER = GuestConsole.READY_MARKER;
+    public static final String READY_MARKER = "jvmm-bench: ready uptime=";
     /** Printed after the boot timer and before the exit register: the last moment the VMM surely runs. */
     public static final String STOPPING_MARKER = "jvmm-bench: stopping";
     /** The kernel's line when it starts the initramfs's init (KERN_INFO: absent under "quiet"). */

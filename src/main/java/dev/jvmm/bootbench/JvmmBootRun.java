@@ -23,10 +23,11 @@ import java.util.concurrent.TimeUnit;
  * One measured jvmm boot: a fresh jvmm process (`jvmm boot ... --timeline`), started with this
  * process's monotonic clock reading in JVMM_T0_MONO_NS so its phases count from the real start;
  * the phases up to the first KVM_RUN, the boot timer and the stop come from its printed timeline;
- * the console's (first byte, Run /init, the ready line) from reading its console through a pipe
- * as it arrives, with the same reader as QEMU's and the floor's, so that "ready" is one event
- * measured one way for every VMM; the exit from waiting for it here. An image boot runs on a scratch copy (the image never changes) with
- * {@code --exec true}, which powers the guest off once its agent is ready.
+ * the console's (first byte, Run /init, the ready line) and the guest's clock from reading its
+ * console through a pipe as it arrives, with the same reader as QEMU's and the floor's, so that
+ * "ready" is one event measured one way for every VMM; the exit from waiting for it here. An
+ * image boot runs on a scratch copy (the image never changes) with {@code --exec true}, which
+ * powers the guest off once its agent is ready.
  */
 final class JvmmBootRun {
     /** Timeline marks per phase (prefixes; an image boot's are per firmware pass, "boot 1: ..."). */
@@ -97,19 +98,20 @@ final class JvmmBootRun {
             }
             console.join(5000);
             String errText = Files.readString(stderr, StandardCharsets.ISO_8859_1);
-            return toRun(index, warmup, p.exitValue(), ended ? (exited - t0) / 1e6 : null, watch.consoleTail(), errText,
-                    spec.image() != null, watch.phases());
+            return toRun(index, warmup, p.exitValue(), ended ? (exited - t0) / 1e6 : null, errText,
+                    spec.image() != null, watch.phases(), watch.guestRunInitMs(), watch.guestUptimeAtReadyMs());
         } finally {
             deleteTree(dir);
         }
     }
 
     /**
-     * A BootRun from what the child printed and what its console reader timed; the failure says
-     * what was missing or wrong. An image boot has no bench init: its ready is the boot timer.
+     * A BootRun from what the child printed and what its console reader timed and read of the
+     * guest's clock; the failure says what was missing or wrong. An image boot has no bench init:
+     * its ready is the boot timer.
      */
-    static BootRun toRun(int index, boolean warmup, int status, Double exitedMs, String console, String err,
-                         boolean image, Map<Phase, Double> consolePhases) {
+    static BootRun toRun(int index, boolean warmup, int status, Double exitedMs, String err, boolean image,
+                         Map<Phase, Double> consolePhases, Double guestRunInitMs, Double guestReadyUptimeMs) {
         Map<Phase, Double> phases = new EnumMap<>(Phase.class);
         TimelineText.Parsed t = TimelineText.parse(err);
         if (t != null) {
@@ -137,7 +139,6 @@ final class JvmmBootRun {
                 }
             }
         }
-        GuestConsole guest = GuestConsole.read(console);
         if (exitedMs != null) {
             phases.put(Phase.EXITED, exitedMs);
         }
@@ -154,7 +155,7 @@ final class JvmmBootRun {
         }
         Long peak = t == null || t.peakRssKib() < 0 ? null : t.peakRssKib();
         Long touched = t == null || t.guestResidentKib() < 0 ? null : t.guestResidentKib();
-        return new BootRun("jvmm", index, warmup, phases, guest.runInitOrInitUptimeMs(), guest.readyUptimeMs(), peak, touched,
+        return new BootRun("jvmm", index, warmup, phases, guestRunInitMs, guestReadyUptimeMs, peak, touched,
                 status, failure);
     }
 
