@@ -290,8 +290,18 @@ final class RunWatch {
         }
     }
 
+    /**
+     * A reader or sampler thread of a run. It never dies silently: the run would only miss a
+     * phase, so what ended the thread is said on stderr.
+     */
     static Thread daemon(String name, Runnable r) {
-        Thread t = new Thread(r, name);
+        Thread t = new Thread(() -> {
+            try {
+                r.run();
+            } catch (Throwable e) {
+                System.err.println("jvmm: bench: " + name + " stopped: " + e);
+            }
+        }, name);
         t.setDaemon(true);
         t.start();
         return t;

@@ -3,6 +3,8 @@ package dev.jvmm.bootbench;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
+import java.io.PrintStream;
+import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.SequenceInputStream;
 import java.nio.charset.StandardCharsets;
@@ -84,5 +86,23 @@ class RunWatchTest {
         assertEquals(34932L, w.floorSelfCount().peakRssKib());
         assertEquals(34340L, w.floorSelfCount().guestResidentKib());
         assertTrue(w.stderrTail().endsWith("cannot open kernel x: y"));
+    }
+
+    @Test
+    void aReaderThreadThatDiesSaysWhy() throws Exception {
+        PrintStream saved = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            Thread t = RunWatch.daemon("peer-console", () -> {
+                throw new StackOverflowError("injected");
+            });
+            t.join(5000);
+            assertFalse(t.isAlive());
+        } finally {
+            System.setErr(saved);
+        }
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("jvmm: bench: peer-console stopped: java.lang.StackOverflowError: injected"),
+                err.toString(StandardCharsets.UTF_8));
     }
 }
