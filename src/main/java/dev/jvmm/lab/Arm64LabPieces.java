@@ -255,6 +255,9 @@ final class Arm64LabPieces {
         return out;
     }
 
+    /** arm64 L1 base archives in the cache (the x86 ones: {@link Lab#BASE_ARCHIVES}). */
+    static final String BASE_ARCHIVES = "l1-base-aarch64-*.cpio";
+
     /** The cached part of the arm64 L1's initramfs. */
     Path baseArchive(Path kernel, Path jre, Path userland) throws IOException {
         Path jar;
@@ -294,7 +297,7 @@ final class Arm64LabPieces {
             fs.writeTo(o, false); // uncompressed: unpacking gzip under TCG costs seconds
         }
         Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        CachePrune.keepNewest(out.getParent(), "l1-base-aarch64-*.cpio", Lab.BASE_ARCHIVES_KEPT);
+        CachePrune.keepNewest(out.getParent(), BASE_ARCHIVES, Lab.BASE_ARCHIVES_KEPT);
         return out;
     }
 

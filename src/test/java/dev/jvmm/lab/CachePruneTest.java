@@ -36,7 +36,7 @@ class CachePruneTest {
         assertTrue(Files.exists(x2) && Files.exists(x3) && !Files.exists(x1), "x86: the newest two stay");
         assertTrue(Files.exists(a1) && Files.exists(a2) && Files.exists(a3), "the x86 pattern leaves arm64's alone");
 
-        assertEquals(1, CachePrune.keepNewest(dir, "l1-base-aarch64-*.cpio", Lab.BASE_ARCHIVES_KEPT));
+        assertEquals(1, CachePrune.keepNewest(dir, Arm64LabPieces.BASE_ARCHIVES, Lab.BASE_ARCHIVES_KEPT));
         assertTrue(Files.exists(a2) && Files.exists(a3) && !Files.exists(a1), "arm64: the newest two stay");
         assertTrue(Files.exists(tmp) && Files.exists(app) && Files.exists(x2) && Files.exists(x3));
         assertEquals(0, CachePrune.keepNewest(dir, Lab.BASE_ARCHIVES, Lab.BASE_ARCHIVES_KEPT));
