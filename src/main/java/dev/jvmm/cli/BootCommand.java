@@ -14,9 +14,9 @@ import dev.jvmm.machine.arch.Arch;
 import dev.jvmm.machine.arch.Architecture;
 import dev.jvmm.machine.arch.Discovery;
 import dev.jvmm.machine.arm64.Arm64Architecture;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -26,105 +26,145 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "boot", mixinStandardHelpOptions = true,
-        description = {"Boot a container-OS disk image, or a Linux kernel, with its console on this terminal.",
+/**
+ * {@code jvmm boot}. Its options are declared through picocli's programmatic API, not its
+ * annotations: reading annotations makes the JDK generate a proxy class per annotation type,
+ * and with picocli's reflection that was most of the ~80 ms between main and the parsed command
+ * line, on the way to every boot's first KVM_RUN. The other commands keep their annotations.
+ */
+final class BootCommand implements Callable<Integer> {
+    private CommandSpec spec;
+    // The parsed command line (takeValues); package-private for tests.
+    Path image;
+    String exec;
+    Path updateFrom;
+    int maxBoots;
+    Path kernel;
+    Arch arch;
+    Path initrd;
+    String cmdline;
+    String append;
+    int memoryMib;
+    int cpus;
+    int timeoutSeconds;
+    boolean timeline;
+    List<String> drives;
+    List<String> nets;
+    String vsock;
+    boolean rng;
+    Discovery discovery;
+    Path metrics;
+    Path hostScript;
+    LabMode lab;
+
+    /** The boot command's model, bound to a new BootCommand that runs it. */
+    static CommandSpec spec() {
+        BootCommand command = new BootCommand();
+        CommandSpec spec = CommandSpec.wrapWithoutInspection(command).name("boot");
+        command.spec = spec;
+        spec.usageMessage().footer("", ExitCodes.HELP).description(
+                "Boot a container-OS disk image, or a Linux kernel, with its console on this terminal.",
                 "IMAGE (.img or .img.lz4, Bottlerocket or COS layout): jvmm is its firmware: it picks the slot as GRUB"
                         + " gptprio / vboot would (the tries decrement written to the disk), reads the kernel and command"
                         + " line from the slot, and boots it with the disk as /dev/vda; a guest reboot is the next pass.",
                 "Without IMAGE or --kernel, boots jvmm's default Bottlerocket-layout image (built on first use).",
-                "Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A; everything else, Ctrl-C included, goes to the guest."},
-        footer = {"", ExitCodes.HELP})
-final class BootCommand implements Callable<Integer> {
-    @Parameters(index = "0", arity = "0..1", paramLabel = "IMAGE",
-            description = "a container-OS disk image (jvmm image build output, or any disk with the same partition scheme)")
-    Path image;
+                "Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A; everything else, Ctrl-C included, goes to the guest.");
+        Main.addStandardHelpOptions(spec);
+        spec.addPositional(PositionalParamSpec.builder().index("0").arity("0..1").paramLabel("IMAGE").type(Path.class)
+                .description("a container-OS disk image (jvmm image build output, or any disk with the same partition"
+                        + " scheme)").build());
+        spec.addOption(option("--exec", "CMD", String.class, null,
+                "(IMAGE) once the guest is ready, run sh -c CMD in it through the agent, then power it off;"
+                        + " jvmm exits with CMD's status"));
+        spec.addOption(option("--update-from", "NEW", Path.class, null,
+                "(IMAGE) once the first boot is ready, write NEW's running slot into the inactive slot (as"
+                        + " jvmm image upgrade does) and reboot into it; falls back if it fails"));
+        spec.addOption(option("--max-boots", "N", int.class, "4",
+                "(IMAGE) firmware passes at most: a guest reboot is the next pass (default ${DEFAULT-VALUE})"));
+        spec.addOption(option("--kernel", "PATH", Path.class, null,
+                "x86_64 kernel (ELF vmlinux or bzImage) or aarch64 kernel (Image, Image.gz or EFI zboot)"));
+        spec.addOption(option("--arch", "ARCH", Arch.class, null,
+                "(--kernel) the guest's architecture, x86_64 or aarch64 (default: the kernel file's format"
+                        + " says; otherwise the host's)"));
+        spec.addOption(option("--initrd", "PATH", Path.class, null, "initramfs / initrd image"));
+        spec.addOption(option("--cmdline", "STR", String.class, null,
+                "(--kernel) kernel command line (replaces the default: x86_64 " + MachineConfig.DEFAULT_CMDLINE
+                        + "; aarch64 " + Arm64Architecture.DEFAULT_CMDLINE + ")"));
+        spec.addOption(option("--append", "STR", String.class, null,
+                "appended to the kernel command line (for an IMAGE: after the command line its boot loader makes)"));
+        spec.addOption(option("--mem", "MIB", int.class, "256", "guest memory in MiB (default ${DEFAULT-VALUE})"));
+        spec.addOption(option("--cpus", "N", int.class, "1", "vCPUs (default ${DEFAULT-VALUE})"));
+        spec.addOption(option("--timeout", "SEC", int.class, "0",
+                "stop the guest after SEC seconds with status 124 (0: no limit)"));
+        spec.addOption(OptionSpec.builder("--timeline").type(boolean.class).defaultValue("false")
+                .description("print boot milestones with their times on exit").build());
+        spec.addOption(OptionSpec.builder("--drive").paramLabel("path=FILE[,ro|rw][,id=NAME][,serial=S]")
+                .type(List.class).auxiliaryTypes(String.class).initialValue(new ArrayList<String>())
+                .description("a virtio-blk disk (repeatable): a raw image or block device; an .img.lz4 is decompressed"
+                        + " once into the cache and is read-only unless rw").build());
+        spec.addOption(OptionSpec.builder("--net").paramLabel("tap=NAME[,mac=MAC]")
+                .type(List.class).auxiliaryTypes(String.class).initialValue(new ArrayList<String>())
+                .description("a virtio-net device on the host TAP NAME (repeatable)").build());
+        spec.addOption(option("--vsock", "cid=N,uds=PATH", String.class, null,
+                "a virtio-vsock device; host side on the Unix socket PATH (Firecracker's CONNECT/OK protocol)"));
+        spec.addOption(OptionSpec.builder("--rng").negatable(true).type(boolean.class).defaultValue("true")
+                .fallbackValue("true")
+                .description("a virtio-rng device fed from the host's SecureRandom (default: on; --no-rng drops it)")
+                .build());
+        spec.addOption(option("--virtio-discovery", "HOW", Discovery.class, "auto",
+                "how the guest finds virtio devices: auto (the ACPI DSDT, or the kernel command line if it"
+                        + " says acpi=off), both, acpi, cmdline (default ${DEFAULT-VALUE})"));
+        spec.addOption(option("--metrics", "FILE", Path.class, null,
+                "write every device's counters as JSON to FILE when the VM stops"));
+        spec.addOption(option("--host-script", "FILE", Path.class, null,
+                "a shell script run beside the guest on the machine whose KVM runs it (in the lab: inside L1),"
+                        + " started with the VM; for the guest's peers (TAP addresses, vsock clients). It gets 20 s after"
+                        + " the VM stops, then is stopped; its output follows the guest's, each line marked [host-script]"));
+        spec.addOption(option("--lab", "MODE", LabMode.class, "auto",
+                "run inside the nested lab: auto (when the host has no hardware KVM), always, never"));
+        return spec;
+    }
 
-    @Option(names = "--exec", paramLabel = "CMD",
-            description = "(IMAGE) once the guest is ready, run sh -c CMD in it through the agent, then power it off;"
-                    + " jvmm exits with CMD's status")
-    String exec;
+    private static OptionSpec option(String name, String label, Class<?> type, String defaultValue, String description) {
+        return OptionSpec.builder(name).paramLabel(label).type(type).defaultValue(defaultValue).description(description)
+                .build();
+    }
 
-    @Option(names = "--update-from", paramLabel = "NEW",
-            description = "(IMAGE) once the first boot is ready, write NEW's running slot into the inactive slot (as"
-                    + " jvmm image upgrade does) and reboot into it; falls back if it fails")
-    Path updateFrom;
+    /** An option's value after parsing: what the command line gave, else its default. */
+    private <T> T value(String name) {
+        return spec.findOption(name).getValue();
+    }
 
-    @Option(names = "--max-boots", paramLabel = "N", defaultValue = "4",
-            description = "(IMAGE) firmware passes at most: a guest reboot is the next pass (default ${DEFAULT-VALUE})")
-    int maxBoots;
-
-    @Option(names = "--kernel", paramLabel = "PATH",
-            description = "x86_64 kernel (ELF vmlinux or bzImage) or aarch64 kernel (Image, Image.gz or EFI zboot)")
-    Path kernel;
-
-    @Option(names = "--arch", paramLabel = "ARCH",
-            description = "(--kernel) the guest's architecture, x86_64 or aarch64 (default: the kernel file's format"
-                    + " says; otherwise the host's)")
-    Arch arch;
-
-    @Option(names = "--initrd", paramLabel = "PATH", description = "initramfs / initrd image")
-    Path initrd;
-
-    @Option(names = "--cmdline", paramLabel = "STR",
-            description = "(--kernel) kernel command line (replaces the default: x86_64 " + MachineConfig.DEFAULT_CMDLINE
-                    + "; aarch64 " + Arm64Architecture.DEFAULT_CMDLINE + ")")
-    String cmdline;
-
-    @Option(names = "--append", paramLabel = "STR",
-            description = "appended to the kernel command line (for an IMAGE: after the command line its boot loader makes)")
-    String append;
-
-    @Option(names = "--mem", paramLabel = "MIB", defaultValue = "256", description = "guest memory in MiB (default ${DEFAULT-VALUE})")
-    int memoryMib;
-
-    @Option(names = "--cpus", paramLabel = "N", defaultValue = "1", description = "vCPUs (default ${DEFAULT-VALUE})")
-    int cpus;
-
-    @Option(names = "--timeout", paramLabel = "SEC", defaultValue = "0",
-            description = "stop the guest after SEC seconds with status 124 (0: no limit)")
-    int timeoutSeconds;
-
-    @Option(names = "--timeline", description = "print boot milestones with their times on exit")
-    boolean timeline;
-
-    @Option(names = "--drive", paramLabel = "path=FILE[,ro|rw][,id=NAME][,serial=S]",
-            description = {"a virtio-blk disk (repeatable): a raw image or block device; an .img.lz4 is decompressed once"
-                    + " into the cache and is read-only unless rw"})
-    List<String> drives = new ArrayList<>();
-
-    @Option(names = "--net", paramLabel = "tap=NAME[,mac=MAC]", description = "a virtio-net device on the host TAP NAME (repeatable)")
-    List<String> nets = new ArrayList<>();
-
-    @Option(names = "--vsock", paramLabel = "cid=N,uds=PATH",
-            description = "a virtio-vsock device; host side on the Unix socket PATH (Firecracker's CONNECT/OK protocol)")
-    String vsock;
-
-    @Option(names = "--rng", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "a virtio-rng device fed from the host's SecureRandom (default: on; --no-rng drops it)")
-    boolean rng;
-
-    @Option(names = "--virtio-discovery", paramLabel = "HOW", defaultValue = "auto",
-            description = "how the guest finds virtio devices: auto (the ACPI DSDT, or the kernel command line if it"
-                    + " says acpi=off), both, acpi, cmdline (default ${DEFAULT-VALUE})")
-    Discovery discovery;
-
-    @Option(names = "--metrics", paramLabel = "FILE", description = "write every device's counters as JSON to FILE when the VM stops")
-    Path metrics;
-
-    @Option(names = "--host-script", paramLabel = "FILE",
-            description = {"a shell script run beside the guest on the machine whose KVM runs it (in the lab: inside L1),"
-                    + " started with the VM; for the guest's peers (TAP addresses, vsock clients). It gets 20 s after the VM"
-                    + " stops, then is stopped; its output follows the guest's, each line marked [host-script]"})
-    Path hostScript;
-
-    @Option(names = "--lab", paramLabel = "MODE", defaultValue = "auto",
-            description = "run inside the nested lab: auto (when the host has no hardware KVM), always, never")
-    LabMode lab;
+    /** Copies the parsed values (or defaults) into the fields. */
+    void takeValues() {
+        image = spec.positionalParameters().get(0).getValue();
+        exec = value("--exec");
+        updateFrom = value("--update-from");
+        maxBoots = value("--max-boots");
+        kernel = value("--kernel");
+        arch = value("--arch");
+        initrd = value("--initrd");
+        cmdline = value("--cmdline");
+        append = value("--append");
+        memoryMib = value("--mem");
+        cpus = value("--cpus");
+        timeoutSeconds = value("--timeout");
+        timeline = value("--timeline");
+        drives = value("--drive");
+        nets = value("--net");
+        vsock = value("--vsock");
+        rng = value("--rng");
+        discovery = value("--virtio-discovery");
+        metrics = value("--metrics");
+        hostScript = value("--host-script");
+        lab = value("--lab");
+    }
 
     @Override
     public Integer call() throws Exception {
         Timeline tl = new Timeline();
         tl.mark("jvmm command line parsed");
+        takeValues();
         if (kernel != null && image != null) {
             throw new IllegalArgumentException("give an IMAGE or --kernel, not both");
         }

@@ -12,7 +12,8 @@ import dev.jvmm.machine.Startup;
 import dev.jvmm.vmm.sys.DiskLock;
 import dev.jvmm.vmm.sys.NativeBoot;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 import java.io.PrintStream;
 import java.util.List;
@@ -20,11 +21,9 @@ import java.util.List;
 /**
  * The jvmm command line. picocli builds a command's model by reflection, which costs tens of
  * milliseconds per command at start-up: a run of one subcommand builds that one alone, and only
- * top-level help (or an unknown word) builds them all.
+ * top-level help (or an unknown word) builds them all. The root and {@code boot}, which every
+ * boot passes through, are built with picocli's programmatic API (no annotations to read).
  */
-@Command(name = "jvmm", mixinStandardHelpOptions = true, version = "jvmm 0.1.0",
-        description = "A KVM virtual machine monitor in Java that boots Linux guests and container-OS images.",
-        footer = {"", ExitCodes.HELP})
 public final class Main implements Runnable {
     /** Every subcommand, in the order help lists them; each made only when it runs ({@link #make}). */
     static final List<String> COMMANDS = List.of("boot", "image", "kernel", "initramfs", "doctor", "selftest", "bench",
@@ -36,7 +35,7 @@ public final class Main implements Runnable {
      */
     static Object make(String name) {
         return switch (name) {
-            case "boot" -> new BootCommand();
+            case "boot" -> BootCommand.spec();
             case "image" -> new ImageCommand();
             case "kernel" -> new KernelCommand();
             case "initramfs" -> new InitramfsCommand();
@@ -52,8 +51,26 @@ public final class Main implements Runnable {
         };
     }
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+    private CommandSpec spec;
+
+    /** The root command's model: name, version, description and the help options. */
+    static CommandSpec rootSpec() {
+        Main main = new Main();
+        CommandSpec spec = CommandSpec.wrapWithoutInspection(main).name("jvmm").version("jvmm 0.1.0");
+        main.spec = spec;
+        spec.usageMessage().footer("", ExitCodes.HELP)
+                .description("A KVM virtual machine monitor in Java that boots Linux guests and container-OS images.");
+        addStandardHelpOptions(spec);
+        return spec;
+    }
+
+    /** {@code -h} and {@code -V}, as picocli's mixinStandardHelpOptions would add them (without its annotated mixin). */
+    static void addStandardHelpOptions(CommandSpec spec) {
+        spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true)
+                .description("Show this help message and exit.").build());
+        spec.addOption(OptionSpec.builder("-V", "--version").versionHelp(true)
+                .description("Print version information and exit.").build());
+    }
 
     @Override
     public void run() {
@@ -62,7 +79,7 @@ public final class Main implements Runnable {
 
     /** The whole command tree: for help and for tests. */
     public static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = new CommandLine(rootSpec());
         for (String name : COMMANDS) {
             cl.addSubcommand(name, make(name));
         }
@@ -79,7 +96,7 @@ public final class Main implements Runnable {
         if (command == null) {
             return commandLine();
         }
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = new CommandLine(rootSpec());
         cl.addSubcommand(args[0], command);
         return configure(cl);
     }
@@ -119,8 +136,18 @@ public final class Main implements Runnable {
         return ExitCodes.INTERNAL_ERROR;
     }
 
+    /**
+     * picocli's converters for java.time and java.sql types, which no jvmm option has: each
+     * CommandLine would otherwise look each of them up by reflection and initialise the java.time
+     * classes, about a quarter of a boot's time in picocli (its documented switch for this).
+     */
+    static final String UNUSED_CONVERTERS = "java\\.time\\..*,java\\.sql\\..*";
+
     public static void main(String[] args) {
         Startup.mainEntered();
+        if (System.getProperty("picocli.converters.excludes") == null) {
+            System.setProperty("picocli.converters.excludes", UNUSED_CONVERTERS);
+        }
         NativeBoot.prepare(Cache.dir("native"));
         int rc = commandLine(args).execute(args);
         System.out.flush();
