@@ -19,10 +19,37 @@ import java.util.List;
  * reading, parsing and verifying them again: the largest part of jvmm's start-up. A boot needs
  * /dev/kvm, which a training run cannot count on, so this run parses a boot command line as a
  * boot would (picocli's model), loads jvmm's native library and the C library bindings, and
- * loads, without initialising, the classes of jvmm and picocli. Run by the launcher (once per
- * jar) and by jvmm bench boot.
+ * loads, without initialising, the classes of jvmm and picocli and the JDK's that a boot loads
+ * past that point. Run by the launcher (once per jar) and by jvmm bench boot.
  */
 public final class ClassDataTraining {
+    /**
+     * JDK classes a boot loads once it has /dev/kvm, which this run cannot reach (the console's
+     * scheduled flusher, the signal handler, charsets, the formatter of the timeline); read off
+     * {@code -Xlog:class+load} of a boot on a host with KVM. Outside the archive each is read
+     * from the runtime image and parsed on the way to the first KVM_RUN or the exit.
+     */
+    static final List<String> BOOT_JDK_CLASSES = List.of("java.nio.charset.StandardCharsets", "sun.nio.cs.US_ASCII",
+            "sun.nio.cs.ISO_8859_1", "sun.nio.cs.UTF_16BE", "sun.nio.cs.UTF_16LE", "sun.nio.cs.UTF_16",
+            "java.util.concurrent.Executors$DelegatedExecutorService",
+            "java.util.concurrent.Executors$DelegatedScheduledExecutorService",
+            "java.util.concurrent.ScheduledThreadPoolExecutor",
+            "java.util.concurrent.ScheduledThreadPoolExecutor$DelayedWorkQueue",
+            "java.util.concurrent.ScheduledThreadPoolExecutor$ScheduledFutureTask", "java.util.concurrent.RunnableFuture",
+            "java.util.concurrent.Delayed", "java.util.concurrent.ScheduledFuture",
+            "java.util.concurrent.RunnableScheduledFuture", "java.util.concurrent.ArrayBlockingQueue",
+            "java.util.concurrent.locks.AbstractQueuedSynchronizer$Node",
+            "java.util.concurrent.locks.AbstractQueuedSynchronizer$ConditionNode",
+            "java.util.concurrent.locks.AbstractQueuedSynchronizer$ExclusiveNode", "sun.misc.Signal",
+            "sun.misc.Signal$InternalMiscHandler", "sun.misc.Signal$SunMiscHandler", "jdk.internal.misc.Signal$1",
+            "java.util.Formatter", "java.util.Formatter$FormatString", "java.util.Formatter$FixedString",
+            "java.util.Formatter$Conversion", "java.util.Formatter$FormatSpecifier", "java.util.Formatter$Flags",
+            "java.util.Formattable", "jdk.internal.math.FormattedFloatingDecimal",
+            "jdk.internal.math.FormattedFloatingDecimal$Form", "jdk.internal.math.FormattedFloatingDecimal$1",
+            "jdk.internal.math.FormattedFloatingDecimal$2", "java.nio.charset.CharsetDecoder",
+            "sun.nio.cs.UTF_8$Decoder", "sun.nio.cs.StreamDecoder", "java.io.PrintWriter",
+            "sun.nio.ch.ChannelInputStream", "java.io.FileInputStream$1", "java.nio.file.AccessMode");
+
     private ClassDataTraining() {}
 
     public static void main(String[] args) throws IOException {
@@ -42,6 +69,14 @@ public final class ClassDataTraining {
                 loaded++;
             } catch (LinkageError | ClassNotFoundException optionalDependencyMissing) {
                 skipped++; // a class for a library jvmm does not ship (Netty's BlockHound support, say)
+            }
+        }
+        for (String name : BOOT_JDK_CLASSES) {
+            try {
+                Class.forName(name, false, loader);
+                loaded++;
+            } catch (ClassNotFoundException notInThisJdk) {
+                skipped++;
             }
         }
         System.out.println("jvmm: class-data training loaded " + loaded + " classes (" + skipped + " skipped)");

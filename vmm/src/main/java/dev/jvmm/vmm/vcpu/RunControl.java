@@ -1,35 +1,50 @@
 package dev.jvmm.vmm.vcpu;
 
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import java.util.Objects;
 
 /**
  * The one place a VM's stop is decided: the first {@link #stop} wins, every later one is
- * ignored.
+ * ignored. A monitor, not a CompletableFuture: that class's initialisation pulls in the
+ * ForkJoinPool and VarHandle machinery (a dozen JDK classes outside jvmm's class-data archive)
+ * on the way to every boot's first KVM_RUN, for a one-shot flag.
  */
 public final class RunControl {
-    private final CompletableFuture<StopReason> stopped = new CompletableFuture<>();
+    private volatile StopReason reason;
 
     public void stop(StopReason reason) {
-        stopped.complete(reason);
+        Objects.requireNonNull(reason, "reason");
+        synchronized (this) {
+            if (this.reason == null) {
+                this.reason = reason;
+                notifyAll();
+            }
+        }
     }
 
     public boolean isStopped() {
-        return stopped.isDone();
+        return reason != null;
     }
 
     /** Waits for the stop; returns null if {@code timeoutMillis} passes first (≤0 waits forever). */
     public StopReason await(long timeoutMillis) throws InterruptedException {
-        try {
-            return timeoutMillis > 0 ? stopped.get(timeoutMillis, TimeUnit.MILLISECONDS) : stopped.get();
-        } catch (java.util.concurrent.TimeoutException e) {
-            return null;
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IllegalStateException(e.getCause());
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        synchronized (this) {
+            while (reason == null) {
+                if (timeoutMillis <= 0) {
+                    wait();
+                    continue;
+                }
+                long leftNanos = deadline - System.nanoTime();
+                if (leftNanos <= 0) {
+                    return null;
+                }
+                wait(Math.max(1, leftNanos / 1_000_000L));
+            }
+            return reason;
         }
     }
 
     public StopReason reason() {
-        return stopped.getNow(null);
+        return reason;
     }
 }
