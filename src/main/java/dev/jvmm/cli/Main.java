@@ -139,7 +139,7 @@ public final class Main implements Runnable {
     /**
      * picocli's converters for java.time and java.sql types, which no jvmm option has: each
      * CommandLine would otherwise look each of them up by reflection and initialise the java.time
-     * classes, about a quarter of a boot's time in picocli (its documented switch for this).
+     * classes, about a quarter of a boot's time in picocli (picocli's documented switch).
      */
     static final String UNUSED_CONVERTERS = "java\\.time\\..*,java\\.sql\\..*";
 
@@ -148,6 +148,9 @@ public final class Main implements Runnable {
         if (System.getProperty("picocli.converters.excludes") == null) {
             System.setProperty("picocli.converters.excludes", UNUSED_CONVERTERS);
         }
+        // Nor Groovy closures: picocli's factory would look for groovy.lang.Closure, a class-path
+        // search that opens jvmm's jar (6,400 entries) only to fail.
+        System.setProperty("picocli.disable.closures", "true");
         NativeBoot.prepare(Cache.dir("native"));
         int rc = commandLine(args).execute(args);
         System.out.flush();
