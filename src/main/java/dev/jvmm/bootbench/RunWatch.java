@@ -179,13 +179,13 @@ final class RunWatch {
                     guestRunInitMs = uptime;
                 }
             }
-        } else if ((uptime = BenchConsole.readyUptimeMs(line)) != null) {
+        } else if (BenchConsole.isReady(line)) {
             synchronized (this) {
                 if (phases.containsKey(Phase.READY)) {
                     return;
                 }
                 phase(Phase.READY, now);
-                guestUptimeAtReadyMs = uptime;
+                guestUptimeAtReadyMs = BenchConsole.readyUptimeMs(line); // null from the stub guest: no clock
             }
             sampleMemory(readySampler);
         } else if (BenchConsole.isStopping(line)) {

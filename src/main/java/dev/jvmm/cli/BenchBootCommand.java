@@ -13,6 +13,7 @@ import dev.jvmm.bootbench.PeerArchive;
 import dev.jvmm.bootbench.PeerPaths;
 import dev.jvmm.bootbench.PeerRunner;
 import dev.jvmm.bootbench.Progress;
+import dev.jvmm.bootbench.StubGuest;
 import dev.jvmm.images.HostTools;
 import dev.jvmm.images.firmware.BootChoice;
 import dev.jvmm.images.firmware.Firmware;
@@ -68,6 +69,11 @@ final class BenchBootCommand implements Callable<Integer> {
             description = "initramfs (default: the bench init, which prints its uptime, writes the boot timer and stops the VMM)")
     Path initrd;
 
+    @Option(names = "--stub", description = {"boot jvmm's stub guest instead of a Linux: 310 bytes that print the ready"
+            + " line and stop, so the runs time jvmm alone (start, set-up, first KVM_RUN, teardown, memory); it runs"
+            + " on any /dev/kvm, PVM's too (no lab unless there is none); jvmm only, no --compare"})
+    boolean stub;
+
     @Option(names = "--append", paramLabel = "STR", description = "added to the command line (" + QUIET_CMDLINE + ")")
     String append;
 
@@ -117,6 +123,12 @@ final class BenchBootCommand implements Callable<Integer> {
         if (image != null && (kernel != null || initrd != null)) {
             throw new IllegalArgumentException("give an IMAGE or --kernel, not both");
         }
+        if (stub && (image != null || kernel != null || initrd != null || !compare.isEmpty())) {
+            throw new IllegalArgumentException("--stub boots jvmm's stub guest alone: no IMAGE, --kernel, --initrd or --compare");
+        }
+        if (stub) {
+            kernel = StubGuest.writeCached();
+        }
         String imageNote = null;
         if (image != null && !compare.isEmpty()) {
             // QEMU and the floor have no firmware to boot a whole disk: every VMM boots the image's kernel.
@@ -137,8 +149,10 @@ final class BenchBootCommand implements Callable<Integer> {
         } else {
             kernel = kernel != null ? kernel : Guest.defaultKernel();
             Machine.checkInput(kernel, "kernel");
-            initrd = initrd != null ? initrd : BenchInit.buildCached();
-            Machine.checkInput(initrd, "initrd");
+            if (!stub) {
+                initrd = initrd != null ? initrd : BenchInit.buildCached();
+                Machine.checkInput(initrd, "initrd");
+            }
         }
         if (!emitRuns) {
             // Every VMM here boots x86_64 guests (the floor and its command line, QEMU microvm, the x86 lab).
@@ -157,7 +171,11 @@ final class BenchBootCommand implements Callable<Integer> {
         Map<String, String> environment = environment(spec);
         environment.put("kernel_of_image", imageNote);
         List<BootRun> runs;
-        if (!emitRuns && Guest.useLab(lab, System.err)) {
+        environment.put("guest", stub ? "jvmm's stub guest (no Linux: times the VMM alone)" : null);
+        // The stub's few instructions run on any /dev/kvm (PVM's emulates them); a Linux needs hardware KVM.
+        boolean inLab = !emitRuns && (stub ? Guest.tinyGuestsInLab(lab, "stub-guest bench", System.err)
+                : Guest.useLab(lab, System.err));
+        if (inLab) {
             environment.put("where", "lab (inside one L1: QEMU TCG with nested SVM)");
             runs = inLab(spec);
         } else {
@@ -208,7 +226,9 @@ final class BenchBootCommand implements Callable<Integer> {
         if (!spec.compare().isEmpty()) {
             inner.addAll(List.of("--compare", String.join(",", spec.compare())));
         }
-        if (spec.image() != null) {
+        if (stub) {
+            inner.add("--stub");
+        } else if (spec.image() != null) {
             inner.add(files.attach(spec.image()));
         } else {
             inner.addAll(List.of("--kernel", files.attach(spec.kernel()), "--initrd", files.attach(spec.initrd())));

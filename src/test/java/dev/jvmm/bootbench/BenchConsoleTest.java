@@ -43,6 +43,16 @@ class BenchConsoleTest {
     }
 
     @Test
+    void stubGuestsReadyLineIsReadyWithoutAClock() {
+        assertTrue(BenchConsole.isReady("jvmm-bench: ready\r"));
+        assertTrue(BenchConsole.isReady("jvmm-bench: ready"));
+        assertNull(BenchConsole.readyUptimeMs("jvmm-bench: ready\r"));
+        assertTrue(BenchConsole.isReady("jvmm-bench: ready uptime=6.75"));
+        assertFalse(BenchConsole.isReady("jvmm-bench: stopping"));
+        assertFalse(BenchConsole.isReady("jvmm-bench: init uptime=1.5"));
+    }
+
+    @Test
     void benchInitPrintsTheMarkersTheParserReads() {
         // The init's echo lines, with the shell's $up as the guest would expand it.
         String ready = BenchInit.SCRIPT.lines().filter(l -> l.startsWith("echo") && l.contains("ready")).findFirst().orElseThrow();

@@ -35,6 +35,10 @@ class BenchBootCommandTest {
                 "--kernel", tmp.resolve("none").toString(), "--initrd", k.toString()), "does not exist");
         CliErrorsTest.assertUsageError(CliErrorsTest.run("bench", "boot", "--lab=never", "--runs", "0",
                 "--kernel", k.toString(), "--initrd", k.toString()), "--runs must be between 1 and 10000");
+        CliErrorsTest.assertUsageError(CliErrorsTest.run("bench", "boot", "--lab=never", "--stub", "--compare", "qemu"),
+                "--stub boots jvmm's stub guest alone");
+        CliErrorsTest.assertUsageError(CliErrorsTest.run("bench", "boot", "--lab=never", "--stub", "--kernel", k.toString()),
+                "--stub boots jvmm's stub guest alone");
         // With --compare an image's kernel is read as the firmware would: a disk that is no image says why.
         CliErrorsTest.assertUsageError(CliErrorsTest.run("bench", "boot", "--lab=never", "--compare", "qemu",
                 img.toString()), "GPT");

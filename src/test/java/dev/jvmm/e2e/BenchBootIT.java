@@ -99,6 +99,42 @@ class BenchBootIT {
                 ? svgDoc.getDocumentElement().getLocalName() : svgDoc.getDocumentElement().getTagName());
     }
 
+    /**
+     * The stub guest times jvmm alone: on a PVM /dev/kvm it runs on the host (its few
+     * instructions are what PVM emulates), without /dev/kvm in the lab; every run is ready with
+     * jvmm's phases in order, no guest clock, and the JSON says which guest it was.
+     */
+    @Test
+    void theStubGuestTimesJvmmAlone() throws Exception {
+        Path json = tmp.resolve("stub.json");
+        Jvmm.Result r = Jvmm.run(600, "bench", "boot", "--stub", "--runs", "2", "--warmup", "0", "--timeout", "60",
+                "--json", json.toString());
+        assertEquals(0, r.status(), r.all());
+        List<BootRun> runs = BenchJson.read(json).runs();
+        assertEquals(List.of("jvmm", "jvmm"), runs.stream().map(BootRun::vmm).toList(), r.all());
+        for (BootRun run : runs) {
+            String what = run + "\n" + r.all();
+            assertTrue(run.ok(), what);
+            assertEquals(0, run.exitStatus(), what);
+            List<Double> inOrder = new ArrayList<>();
+            for (Phase p : List.of(Phase.JVM_MAIN, Phase.VM_CREATED, Phase.MEMORY_MAPPED, Phase.KERNEL_LOADED,
+                    Phase.FIRST_KVM_RUN, Phase.READY, Phase.VM_STOPPED, Phase.EXITED)) {
+                assertNotNull(run.at(p), p + " missing: " + what);
+                inOrder.add(run.at(p));
+            }
+            for (int i = 1; i < inOrder.size(); i++) {
+                assertTrue(inOrder.get(i - 1) <= inOrder.get(i), "phases out of order: " + what);
+            }
+            Double bootTimer = run.at(Phase.BOOT_TIMER);
+            assertTrue(bootTimer != null && run.at(Phase.FIRST_KVM_RUN) <= bootTimer
+                    && bootTimer <= run.at(Phase.VM_STOPPED), "the stub writes the boot timer: " + what);
+            assertEquals(null, run.guestUptimeAtReadyMs(), "the stub has no clock: " + what);
+        }
+        assertTrue(BenchJson.read(json).environment().getOrDefault("guest", "").contains("stub"),
+                BenchJson.read(json).environment().toString());
+        assertTrue(r.out().contains("VMM overhead (to first KVM_RUN)"), r.out());
+    }
+
     private static int count(String s, String what) {
         int n = 0;
         for (int i = s.indexOf(what); i >= 0; i = s.indexOf(what, i + 1)) {
