@@ -56,6 +56,8 @@ final class BootCommand implements Callable<Integer> {
     Path metrics;
     Path hostScript;
     LabMode lab;
+    /** The kernel file as kernelConfig read it (to tell its architecture), handed on so a boot reads it once. */
+    private byte[] kernelBytes;
 
     /** The boot command's model, bound to a new BootCommand that runs it. */
     static CommandSpec spec() {
@@ -209,6 +211,7 @@ final class BootCommand implements Callable<Integer> {
         }
         try (Drives.Held held = Drives.lock(config)) {
             if (foreign || Guest.useLab(lab, System.err)) {
+                kernelBytes = null; // the lab reads the file itself
                 if (foreign && lab == LabMode.auto) {
                     System.err.println("jvmm: an " + config.arch() + " guest on this " + Arch.host() + " host: running in the "
                             + config.arch() + " lab");
@@ -218,14 +221,14 @@ final class BootCommand implements Callable<Integer> {
                 }
             }
             try (HostScript peer = HostScript.start(hostScript)) {
-                return Machine.runOnConsole(config, tl);
+                return Machine.runOnConsole(config, tl, kernelBytes);
             }
         }
     }
 
     private MachineConfig kernelConfig(DeviceSpecs.Devices devices) throws Exception {
         Machine.checkInput(kernel, "kernel");
-        byte[] kernelBytes = KernelFiles.readKernel(kernel);
+        kernelBytes = KernelFiles.readKernel(kernel);
         Arch guest = arch != null ? arch : Architectures.ofKernel(kernelBytes, Arch.host());
         Architecture architecture = Architectures.of(guest);
         String base = cmdline == null ? architecture.defaultCmdline() : cmdline;

@@ -58,6 +58,7 @@ public final class ClassDataTraining {
         // A boot's own first steps, for real.
         Main.commandLine("boot").parseArgs("boot", "--kernel", "vmlinux", "--initrd", "initrd", "--timeout", "1",
                 "--timeline", "--lab=never");
+        Startup.origin(); // what a boot's timeline works out when it is printed
         Syscalls.close(Syscalls.eventfd(0));
         Syscalls.isTerminal(0);
         int loaded = 0;

@@ -45,6 +45,16 @@ public final class Machine {
      */
     public static int runOnConsole(MachineConfig config, Timeline timeline)
             throws KernelLoadException, DeviceSetupException, InterruptedException, IOException {
+        return runOnConsole(config, timeline, null);
+    }
+
+    /**
+     * As {@link #runOnConsole(MachineConfig, Timeline)}, with the kernel file's bytes when the
+     * caller has read them already (`jvmm boot` does, to tell the architecture): read once, not
+     * twice, on the way to the first KVM_RUN. Null reads the file.
+     */
+    public static int runOnConsole(MachineConfig config, Timeline timeline, byte[] kernelBytes)
+            throws KernelLoadException, DeviceSetupException, InterruptedException, IOException {
         int rc;
         try (Terminal ignored = Terminal.raw()) {
             timeline.mark("console ready");
@@ -52,7 +62,7 @@ public final class Machine {
             if (config.image() != null) {
                 rc = new ImageBoot(config, timeline, System.err).run(System.in, stdout);
             } else {
-                StopReason reason = new Machine(config, timeline, System.err).run(System.in, stdout);
+                StopReason reason = new Machine(config, timeline, System.err).run(System.in, stdout, kernelBytes);
                 rc = ExitCodes.of(reason);
                 if (reason.kind() == StopReason.Kind.ERROR || reason.kind() == StopReason.Kind.TRIPLE_FAULT) {
                     System.err.println("\r\njvmm: " + reason.detail() + "\r");
@@ -68,9 +78,18 @@ public final class Machine {
     /** Builds the VM for the configured kernel, runs it to its end and closes it; returns the stop reason. */
     public StopReason run(InputStream stdin, OutputStream stdout)
             throws KernelLoadException, DeviceSetupException, InterruptedException {
-        // Sizes are checked before reading: a 2 GiB "kernel" is refused in one line, not an OutOfMemoryError.
-        checkInput(config.kernel(), "kernel");
-        byte[] kernel = KernelFiles.readKernel(config.kernel());
+        return run(stdin, stdout, null);
+    }
+
+    /** As {@link #run(InputStream, OutputStream)}, with the kernel file's bytes if already read (else null). */
+    public StopReason run(InputStream stdin, OutputStream stdout, byte[] kernelBytes)
+            throws KernelLoadException, DeviceSetupException, InterruptedException {
+        byte[] kernel = kernelBytes;
+        if (kernel == null) {
+            // Sizes are checked before reading: a 2 GiB "kernel" is refused in one line, not an OutOfMemoryError.
+            checkInput(config.kernel(), "kernel");
+            kernel = KernelFiles.readKernel(config.kernel());
+        }
         byte[] initrd = null;
         if (config.initrd() != null) {
             checkInput(config.initrd(), "initrd");

@@ -7,46 +7,55 @@ import java.util.List;
 /**
  * Boot milestones with their time since the jvmm process started ({@link Startup}: a precise
  * origin from the launcher or the starting process). Printed with --timeline, kept in --metrics;
- * "guest ready" is the boot-timer write (Firecracker's measure of boot time).
+ * "guest ready" is the boot-timer write (Firecracker's measure of boot time). A mark is one
+ * System.nanoTime(); the origin (files under /proc, the launcher's stamp) is worked out when the
+ * timeline is first read, after the boot, not on the way to its first KVM_RUN.
  */
 public final class Timeline {
     public record Event(String name, long nanosSinceStart) {}
 
-    private final long originNanos;
+    /** A mark as taken: System.nanoTime(), or {@link #AT_ORIGIN}. */
+    private record Mark(String name, long nanos) {}
+
+    private static final long AT_ORIGIN = Long.MIN_VALUE;
+    private static final long UNRESOLVED = Long.MIN_VALUE;
+
+    /** The origin, shared by every pass view; UNRESOLVED until first needed. Guarded by marks. */
+    private final long[] origin;
     /** Shared by every pass view of one timeline; also its lock. */
-    private final List<Event> events;
+    private final List<Mark> marks;
     private final String prefix;
-    /** Shared by every pass view, like events; -1 until a VM closes. */
+    /** Shared by every pass view, like marks; -1 until a VM closes. */
     private final long[] guestResidentBytes;
 
     public Timeline() {
-        this(Startup.origin().nanos(), Startup.mainEnteredNanos());
+        this(UNRESOLVED, Startup.mainEnteredNanos());
     }
 
     /** A timeline from {@code originNanos}; {@code mainNanos} (0: unknown) is when the JVM entered main. */
     Timeline(long originNanos, long mainNanos) {
-        this.originNanos = originNanos;
-        this.events = new ArrayList<>();
+        this.origin = new long[] {originNanos};
+        this.marks = new ArrayList<>();
         this.prefix = "";
         this.guestResidentBytes = new long[] {-1};
-        events.add(new Event("jvmm process started", 0));
+        marks.add(new Mark("jvmm process started", AT_ORIGIN));
         if (mainNanos != 0) {
-            events.add(new Event(JVM_MAIN, Math.max(0, mainNanos - originNanos)));
+            marks.add(new Mark(JVM_MAIN, mainNanos));
         }
     }
 
     public static final String JVM_MAIN = "JVM entered main";
 
-    private Timeline(long originNanos, List<Event> events, String prefix, long[] guestResidentBytes) {
-        this.originNanos = originNanos;
-        this.events = events;
+    private Timeline(long[] origin, List<Mark> marks, String prefix, long[] guestResidentBytes) {
+        this.origin = origin;
+        this.marks = marks;
         this.prefix = prefix;
         this.guestResidentBytes = guestResidentBytes;
     }
 
     /** The same timeline whose marks are named "boot N: ...": one view per firmware pass of an image boot. */
     public Timeline forPass(int pass) {
-        return new Timeline(originNanos, events, "boot " + pass + ": ", guestResidentBytes);
+        return new Timeline(origin, marks, "boot " + pass + ": ", guestResidentBytes);
     }
 
     /** The full name a mark of this view gets. */
@@ -55,17 +64,18 @@ public final class Timeline {
     }
 
     public void mark(String name) {
-        synchronized (events) {
-            events.add(new Event(prefix + name, System.nanoTime() - originNanos));
+        long now = System.nanoTime();
+        synchronized (marks) {
+            marks.add(new Mark(prefix + name, now));
         }
     }
 
     /** Marks {@code name} only the first time it is called with it (in this view). */
     public void markOnce(String name) {
-        synchronized (events) {
+        synchronized (marks) {
             String full = prefix + name;
-            for (Event e : events) { // a loop, not a stream: this runs on the vCPU's first exit
-                if (e.name().equals(full)) {
+            for (Mark m : marks) { // a loop, not a stream: this runs on the vCPU's first exit
+                if (m.name().equals(full)) {
                     return;
                 }
             }
@@ -73,23 +83,29 @@ public final class Timeline {
         }
     }
 
+    /** The marks as events: nanoseconds since the process started (the origin is found now if not yet). */
     public List<Event> events() {
-        synchronized (events) {
+        synchronized (marks) {
+            if (origin[0] == UNRESOLVED) {
+                origin[0] = Startup.origin().nanos();
+            }
+            List<Event> events = new ArrayList<>(marks.size());
+            for (Mark m : marks) {
+                events.add(new Event(m.name(), m.nanos() == AT_ORIGIN ? 0 : Math.max(0, m.nanos() - origin[0])));
+            }
             return List.copyOf(events);
         }
     }
 
     /** Milliseconds of the first mark with this full name, or null. */
     public Long millisOf(String fullName) {
-        synchronized (events) {
-            return events.stream().filter(e -> e.name().equals(fullName)).map(e -> e.nanosSinceStart() / 1_000_000)
-                    .findFirst().orElse(null);
-        }
+        return events().stream().filter(e -> e.name().equals(fullName)).map(e -> e.nanosSinceStart() / 1_000_000)
+                .findFirst().orElse(null);
     }
 
     /** Records guest RAM resident at a VM's close; the largest of a run's VMs is kept. */
     public void guestResident(long bytes) {
-        synchronized (events) {
+        synchronized (marks) {
             guestResidentBytes[0] = Math.max(guestResidentBytes[0], bytes);
         }
     }
@@ -109,7 +125,7 @@ public final class Timeline {
             prev = e.nanosSinceStart();
         }
         long resident;
-        synchronized (events) {
+        synchronized (marks) {
             resident = guestResidentBytes[0];
         }
         out.printf("%s peak RSS %d KiB, guest RAM resident %s\r%n", MEMORY, ProcessMemory.peakRssKib(),
