@@ -56,6 +56,7 @@ public final class ClassDataTraining {
         Startup.mainEntered();
         NativeBoot.prepare(Cache.dir("native"));
         // A boot's own first steps, for real.
+        Main.leavePicocliUnusedParts();
         Main.commandLine("boot").parseArgs("boot", "--kernel", "vmlinux", "--initrd", "initrd", "--timeout", "1",
                 "--timeline", "--lab=never");
         Startup.origin(); // what a boot's timeline works out when it is printed

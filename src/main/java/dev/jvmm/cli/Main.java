@@ -143,14 +143,22 @@ public final class Main implements Runnable {
      */
     static final String UNUSED_CONVERTERS = "java\\.time\\..*,java\\.sql\\..*";
 
-    public static void main(String[] args) {
-        Startup.mainEntered();
+    /**
+     * picocli's switches for what jvmm does not use, set before its first CommandLine (by main and
+     * by the class-data training, which should load what a boot loads and no more).
+     */
+    static void leavePicocliUnusedParts() {
         if (System.getProperty("picocli.converters.excludes") == null) {
             System.setProperty("picocli.converters.excludes", UNUSED_CONVERTERS);
         }
         // Nor Groovy closures: picocli's factory would look for groovy.lang.Closure, a class-path
         // search that opens jvmm's jar (6,400 entries) only to fail.
         System.setProperty("picocli.disable.closures", "true");
+    }
+
+    public static void main(String[] args) {
+        Startup.mainEntered();
+        leavePicocliUnusedParts();
         NativeBoot.prepare(Cache.dir("native"));
         int rc = commandLine(args).execute(args);
         System.out.flush();
