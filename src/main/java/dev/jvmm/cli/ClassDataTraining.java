@@ -65,20 +65,14 @@ public final class ClassDataTraining {
         int loaded = 0;
         int skipped = 0;
         ClassLoader loader = ClassDataTraining.class.getClassLoader();
-        for (String name : classNames(ownJar())) {
+        List<String> names = new ArrayList<>(classNames(ownJar()));
+        names.addAll(BOOT_JDK_CLASSES);
+        for (String name : names) {
             try {
                 Class.forName(name, false, loader);
                 loaded++;
-            } catch (LinkageError | ClassNotFoundException optionalDependencyMissing) {
-                skipped++; // a class for a library jvmm does not ship (Netty's BlockHound support, say)
-            }
-        }
-        for (String name : BOOT_JDK_CLASSES) {
-            try {
-                Class.forName(name, false, loader);
-                loaded++;
-            } catch (ClassNotFoundException notInThisJdk) {
-                skipped++;
+            } catch (LinkageError | ClassNotFoundException optionalOrAbsent) {
+                skipped++; // a class for a library jvmm does not ship (Netty's BlockHound support), or not in this JDK
             }
         }
         System.out.println("jvmm: class-data training loaded " + loaded + " classes (" + skipped + " skipped)");

@@ -75,13 +75,10 @@ public final class Machine {
         return rc;
     }
 
-    /** Builds the VM for the configured kernel, runs it to its end and closes it; returns the stop reason. */
-    public StopReason run(InputStream stdin, OutputStream stdout)
-            throws KernelLoadException, DeviceSetupException, InterruptedException {
-        return run(stdin, stdout, null);
-    }
-
-    /** As {@link #run(InputStream, OutputStream)}, with the kernel file's bytes if already read (else null). */
+    /**
+     * Builds the VM for the configured kernel, runs it to its end and closes it; returns the stop
+     * reason. {@code kernelBytes}: the kernel file if the caller read it already, else null.
+     */
     public StopReason run(InputStream stdin, OutputStream stdout, byte[] kernelBytes)
             throws KernelLoadException, DeviceSetupException, InterruptedException {
         byte[] kernel = kernelBytes;
