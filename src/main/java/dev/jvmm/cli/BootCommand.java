@@ -52,6 +52,7 @@ final class BootCommand implements Callable<Integer> {
     List<String> nets;
     String vsock;
     boolean rng;
+    boolean unpackKernel;
     Discovery discovery;
     Path metrics;
     Path hostScript;
@@ -113,6 +114,12 @@ final class BootCommand implements Callable<Integer> {
                 .fallbackValue("true")
                 .description("a virtio-rng device fed from the host's SecureRandom (default: on; --no-rng drops it)")
                 .build());
+        spec.addOption(OptionSpec.builder("--unpack-kernel").negatable(true).type(boolean.class).defaultValue("true")
+                .fallbackValue("true")
+                .description("load the kernel inside a gzip or xz bzImage unpacked by jvmm (once, then from the cache) so"
+                        + " that the guest skips its decompressor (default: on; --no-unpack-kernel runs the decompressor"
+                        + " in the guest, as QEMU does)")
+                .build());
         spec.addOption(option("--virtio-discovery", "HOW", Discovery.class, "auto",
                 "how the guest finds virtio devices: auto (the ACPI DSDT, or the kernel command line if it"
                         + " says acpi=off), both, acpi, cmdline (default ${DEFAULT-VALUE})"));
@@ -156,6 +163,7 @@ final class BootCommand implements Callable<Integer> {
         nets = value("--net");
         vsock = value("--vsock");
         rng = value("--rng");
+        unpackKernel = value("--unpack-kernel");
         discovery = value("--virtio-discovery");
         metrics = value("--metrics");
         hostScript = value("--host-script");
@@ -198,6 +206,7 @@ final class BootCommand implements Callable<Integer> {
                 vsock == null ? null : DeviceSpecs.Vsock.parse(vsock), rng, discovery);
         MachineConfig config = kernel != null ? kernelConfig(devices) : ImageInput.config(image, updateFrom, exec, maxBoots,
                 append, memoryMib, cpus, timeoutSeconds, timeline, devices, metrics, System.err);
+        config = config.withUnpackKernel(unpackKernel);
         String script = null;
         if (hostScript != null) {
             Machine.checkInput(hostScript, "host script");

@@ -1,5 +1,7 @@
 package dev.jvmm.lab;
 
+import dev.jvmm.boot.KernelFiles;
+import dev.jvmm.boot.KernelLoadException;
 import dev.jvmm.images.Cache;
 import dev.jvmm.images.Hashing;
 import dev.jvmm.images.HostTools;
@@ -11,6 +13,7 @@ import dev.jvmm.machine.ImageSpec;
 import dev.jvmm.machine.JvmmCommand;
 import dev.jvmm.machine.MachineConfig;
 import dev.jvmm.machine.MachineConfigFile;
+import dev.jvmm.machine.UnpackedKernels;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -46,6 +49,8 @@ public final class Lab {
      * disk that carries the inner JVM's class-data archive back out; TUN for virtio-net's TAPs.
      */
     static final List<String> L1_MODULES = LabArch.X86_64.modules();
+    /** Where L1's initramfs holds the unpacked kernels of the bzImages a run attaches. */
+    static final String UNPACKED_KERNELS = "jvmm/kernel-unpacked";
     /**
      * Options for the JVM inside L1, where everything runs about 20x slower and L1 has one CPU
      * that the guest needs: C1 only, compiling only code that is run 20x more often than the
@@ -69,7 +74,12 @@ public final class Lab {
             // emulated machine; the host's jvmm keeps the default.
             "-XX:ArchiveRelocationMode=0",
             // jvmm's native library travels in the initramfs, ready: no copy out of the jar in each L1.
-            "-Djvmm.native.lib=/jvmm/native/libjvmmsys.so");
+            "-Djvmm.native.lib=/jvmm/native/libjvmmsys.so",
+            // Unpacked kernels travel in it too (the host unpacks each bzImage's kernel once). Inside
+            // L1 a miss is left to the guest's decompressor: jvmm's own unpacking, under TCG with a
+            // cold JIT, would be slower than the guest's.
+            "-D" + UnpackedKernels.POLICY_PROPERTY + "=cached",
+            "-D" + UnpackedKernels.DIR_PROPERTY + "=/" + UNPACKED_KERNELS);
     static final List<HostTools.Requirement> NEEDS = List.of(
             new HostTools.Requirement("/usr/bin/qemu-system-x86_64", "qemu-system-x86"),
             new HostTools.Requirement("/bin/busybox", "busybox-static"),
@@ -152,7 +162,7 @@ public final class Lab {
                 c.devices().rng(), c.devices().discovery());
         MachineConfig inner = new MachineConfig(kernel, initrd, c.cmdline(), c.memoryMib(),
                 c.cpus(), c.timeoutSeconds(), c.timeline(), false, // the outer jvmm owns the escape key
-                devices, c.metricsFile() == null ? null : Path.of(INNER_METRICS), innerImage, c.arch());
+                devices, c.metricsFile() == null ? null : Path.of(INNER_METRICS), innerImage, c.arch(), c.unpackKernel());
         // Each image pass may take the whole --timeout; the lab's own guard allows for all of them.
         int timeout = image == null || c.timeoutSeconds() == 0 ? c.timeoutSeconds() : c.timeoutSeconds() * image.maxBoots();
         Lab lab = arch != null ? this : new Lab(log, LabArch.forMachine(c)); // an arm64 kernel boots in the arm64 lab
@@ -478,6 +488,13 @@ public final class Lab {
         for (Map.Entry<String, Path> f : req.files().entrySet()) {
             perRun.fileFrom("lab/files/" + f.getKey(), f.getValue(), 0644);
             attached += Files.size(f.getValue());
+            if (la == LabArch.X86_64) {
+                Path unpacked = unpackedKernel(f.getValue());
+                if (unpacked != null) {
+                    perRun.fileFrom(UNPACKED_KERNELS + "/" + unpacked.getFileName(), unpacked, 0644);
+                    attached += Files.size(unpacked);
+                }
+            }
         }
         Path initrd = Files.createTempFile("jvmm-lab", ".cpio");
         Path outDisk = training ? Files.createTempFile("jvmm-lab-out", ".img") : null;
@@ -533,6 +550,31 @@ public final class Lab {
             if (outDisk != null) {
                 Files.deleteIfExists(outDisk);
             }
+        }
+    }
+
+    /**
+     * The unpacked kernel of {@code file} if it is a bzImage jvmm unpacks (made in the host's cache
+     * now if need be), else null. A bzImage jvmm cannot unpack is not refused here: the guest's
+     * decompressor gets its turn, and its errors, in L1.
+     */
+    private Path unpackedKernel(Path file) throws IOException {
+        long size = Files.size(file);
+        if (size < 0x264 || size > KernelFiles.MAX_KERNEL_BYTES) {
+            return null;
+        }
+        byte[] head = new byte[0x264];
+        try (InputStream in = Files.newInputStream(file)) {
+            if (in.readNBytes(head, 0, head.length) < head.length || head[0x202] != 'H' || head[0x203] != 'd'
+                    || head[0x204] != 'r' || head[0x205] != 'S') {
+                return null;
+            }
+        }
+        try {
+            return UnpackedKernels.entryFor(KernelFiles.readKernel(file));
+        } catch (KernelLoadException e) {
+            log.println("jvmm: lab: " + file.getFileName() + ": " + e.getMessage() + "; the guest unpacks it");
+            return null;
         }
     }
 

@@ -10,11 +10,13 @@ import java.nio.file.Path;
  * Everything that decides how a VM is built. Immutable; the builder reads nothing else. A kernel
  * boot names its kernel; an image boot names its disk ({@code image}) instead, and its
  * {@code cmdline} is what is appended to the command line the image's boot loader makes.
- * {@code arch} is the guest's architecture (null: the host's).
+ * {@code arch} is the guest's architecture (null: the host's). {@code unpackKernel}: load the
+ * kernel inside a bzImage unpacked by jvmm (UnpackedKernels) rather than run its decompressor in
+ * the guest.
  */
 public record MachineConfig(Path kernel, Path initrd, String cmdline, int memoryMib, int cpus, int timeoutSeconds,
                             boolean timeline, boolean escapeKey, DeviceSpecs.Devices devices, Path metricsFile,
-                            ImageSpec image, Arch arch) {
+                            ImageSpec image, Arch arch, boolean unpackKernel) {
     /** An x86_64 kernel boot's command line without --cmdline (each architecture's: {@link Architecture#defaultCmdline()}). */
     public static final String DEFAULT_CMDLINE = X86Architecture.DEFAULT_CMDLINE;
 
@@ -46,6 +48,14 @@ public record MachineConfig(Path kernel, Path initrd, String cmdline, int memory
         }
     }
 
+    /** A machine that loads a bzImage's kernel unpacked by jvmm. */
+    public MachineConfig(Path kernel, Path initrd, String cmdline, int memoryMib, int cpus, int timeoutSeconds,
+                         boolean timeline, boolean escapeKey, DeviceSpecs.Devices devices, Path metricsFile,
+                         ImageSpec image, Arch arch) {
+        this(kernel, initrd, cmdline, memoryMib, cpus, timeoutSeconds, timeline, escapeKey, devices, metricsFile, image,
+                arch, true);
+    }
+
     /** A machine of the host's architecture. */
     public MachineConfig(Path kernel, Path initrd, String cmdline, int memoryMib, int cpus, int timeoutSeconds,
                          boolean timeline, boolean escapeKey, DeviceSpecs.Devices devices, Path metricsFile,
@@ -68,6 +78,11 @@ public record MachineConfig(Path kernel, Path initrd, String cmdline, int memory
 
     public MachineConfig withDevices(DeviceSpecs.Devices d, Path metrics) {
         return new MachineConfig(kernel, initrd, cmdline, memoryMib, cpus, timeoutSeconds, timeline, escapeKey, d, metrics,
-                image, arch);
+                image, arch, unpackKernel);
+    }
+
+    public MachineConfig withUnpackKernel(boolean unpack) {
+        return new MachineConfig(kernel, initrd, cmdline, memoryMib, cpus, timeoutSeconds, timeline, escapeKey, devices,
+                metricsFile, image, arch, unpack);
     }
 }

@@ -44,6 +44,7 @@ public final class MachineConfigFile {
         p.setProperty("cpus", Integer.toString(c.cpus()));
         p.setProperty("timeoutSeconds", Integer.toString(c.timeoutSeconds()));
         p.setProperty("timeline", Boolean.toString(c.timeline()));
+        p.setProperty("unpackKernel", Boolean.toString(c.unpackKernel()));
         p.setProperty("escapeKey", Boolean.toString(c.escapeKey()));
         var d = c.devices();
         for (int i = 0; i < d.drives().size(); i++) {
@@ -76,7 +77,7 @@ public final class MachineConfigFile {
                     Integer.parseInt(required(p, "timeoutSeconds")), Boolean.parseBoolean(p.getProperty("timeline")),
                     Boolean.parseBoolean(p.getProperty("escapeKey")), devices(p),
                     p.getProperty("metrics") == null ? null : Path.of(p.getProperty("metrics")), image(p),
-                    arch(p));
+                    arch(p), !"false".equals(p.getProperty("unpackKernel")));
         } catch (NumberFormatException e) {
             throw new IOException("bad number in machine file: " + e.getMessage());
         }

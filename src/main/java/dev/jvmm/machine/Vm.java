@@ -4,6 +4,7 @@ import dev.jvmm.boot.KernelLoadException;
 import dev.jvmm.devices.platform.PlatformPage;
 import dev.jvmm.devices.serial.Serial16550;
 import dev.jvmm.devices.virtio.QueueNotifier;
+import dev.jvmm.machine.arch.Arch;
 import dev.jvmm.machine.arch.Architecture;
 import dev.jvmm.machine.arch.Board;
 import dev.jvmm.machine.arch.Payload;
@@ -133,8 +134,26 @@ public final class Vm implements AutoCloseable {
             vcpus.add(vm.createVcpu(i));
         }
         board.vcpusCreated(vcpus);
-        String format = board.load(memory, payload, placed);
-        timeline.mark("kernel loaded (" + format + ")");
+        String unpacking = null;
+        if (config.unpackKernel() && config.arch() == Arch.x86_64) {
+            UnpackedKernels.Result unpacked = UnpackedKernels.forBoot(payload.kernel());
+            payload = payload.withUnpackedKernel(unpacked.kernel());
+            unpacking = unpacked.note();
+        }
+        String format;
+        try {
+            format = board.load(memory, payload, placed);
+        } catch (KernelLoadException e) {
+            if (payload.unpackedKernel() == null || payload.unpackedKernel().file() == null) {
+                throw e;
+            }
+            // A cache entry damaged since it was opened: it goes, and the guest unpacks the bzImage.
+            UnpackedKernels.forget(payload.unpackedKernel().file());
+            payload = payload.withUnpackedKernel(null);
+            unpacking = "the cached copy was refused (" + e.getMessage() + "): the guest unpacks it";
+            format = board.load(memory, payload, placed);
+        }
+        timeline.mark("kernel loaded (" + format + (unpacking == null ? "" : ", " + unpacking) + ")");
         // No lambdas or method references from here on (nor anywhere a VM starts): the first one
         // of a JVM links invokedynamic, which costs most of a second under the lab's TCG.
         for (KvmVcpu vcpu : vcpus) {

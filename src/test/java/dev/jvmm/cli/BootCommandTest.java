@@ -36,6 +36,7 @@ class BootCommandTest {
         assertEquals(0, b.timeoutSeconds);
         assertFalse(b.timeline);
         assertTrue(b.rng);
+        assertTrue(b.unpackKernel);
         assertEquals(Discovery.auto, b.discovery);
         assertEquals(LabMode.auto, b.lab);
         assertEquals(List.of(), b.drives);
@@ -48,7 +49,7 @@ class BootCommandTest {
     void everyOptionReachesItsField() {
         BootCommand b = parse("--kernel", "k", "--initrd", "i", "--cmdline", "console=ttyS0", "--append", "quiet",
                 "--arch", "aarch64", "--mem", "512", "--cpus", "2", "--timeout", "9", "--timeline", "--no-rng",
-                "--drive", "path=a", "--drive", "path=b,ro", "--net", "tap=t0", "--vsock", "cid=3,uds=/tmp/v",
+                "--no-unpack-kernel", "--drive", "path=a", "--drive", "path=b,ro", "--net", "tap=t0", "--vsock", "cid=3,uds=/tmp/v",
                 "--virtio-discovery", "cmdline", "--metrics", "m.json", "--host-script", "h.sh", "--lab=never",
                 "--exec", "true", "--update-from", "new.img", "--max-boots", "7", "disk.img");
         assertEquals(Path.of("disk.img"), b.image);
@@ -62,6 +63,7 @@ class BootCommandTest {
         assertEquals(9, b.timeoutSeconds);
         assertTrue(b.timeline);
         assertFalse(b.rng);
+        assertFalse(b.unpackKernel);
         assertEquals(List.of("path=a", "path=b,ro"), b.drives);
         assertEquals(List.of("tap=t0"), b.nets);
         assertEquals("cid=3,uds=/tmp/v", b.vsock);

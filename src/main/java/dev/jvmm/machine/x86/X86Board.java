@@ -68,7 +68,8 @@ final class X86Board implements Board {
         VirtioDiscovery discovery = VirtioDiscovery.of(spec.discovery(), payload.cmdline(), virtio);
         long rsdp = AcpiTables.write(memory, new AcpiTables.Config(spec.vcpus(), X86Layout.IOAPIC_ADDRESS,
                 X86Layout.LAPIC_ADDRESS, discovery.dsdtDevices()), X86Layout.ACPI_START, X86Layout.ACPI_END);
-        loaded = X86Loader.load(memory, payload.kernel(), payload.initrd(), commandLine(payload.cmdline(), discovery), rsdp);
+        loaded = X86Loader.load(memory, payload.kernel(), payload.unpackedKernel(), payload.initrd(),
+                commandLine(payload.cmdline(), discovery), rsdp);
         return loaded.format();
     }
 

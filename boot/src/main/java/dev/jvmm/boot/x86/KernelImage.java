@@ -50,6 +50,18 @@ public sealed interface KernelImage permits KernelImage.Elf, KernelImage.BzImage
     }
 
     private static Elf parseElf(ByteBuffer b, byte[] file) throws KernelLoadException {
+        return parseElf(b, file.length, file);
+    }
+
+    /**
+     * An ELF kernel from its headers alone: {@code b} holds the file's first bytes, at least up to
+     * the end of its program headers; {@code fileLength} is the whole file's, which every segment
+     * must lie within. {@code file} is the whole file, or null where it stays on disk.
+     */
+    static Elf parseElf(ByteBuffer b, long fileLength, byte[] file) throws KernelLoadException {
+        if (b.capacity() < 64) {
+            throw new KernelLoadException("ELF kernel is too short for its header");
+        }
         if (b.get(4) != 2) {
             throw new KernelLoadException("ELF kernel is not 64-bit (EI_CLASS " + b.get(4) + ")");
         }
@@ -65,7 +77,7 @@ public sealed interface KernelImage permits KernelImage.Elf, KernelImage.BzImage
         int phentsize = b.getShort(54) & 0xffff;
         int phnum = b.getShort(56) & 0xffff;
         // Compared without adding to the hostile 64-bit offset, so no sum can wrap past a check.
-        if (phentsize < 56 || phoff < 0 || phoff > file.length || (long) phnum * phentsize > file.length - phoff) {
+        if (phentsize < 56 || phoff < 0 || phoff > b.capacity() || (long) phnum * phentsize > b.capacity() - phoff) {
             throw new KernelLoadException("ELF program headers lie outside the file");
         }
         List<Segment> segments = new ArrayList<>();
@@ -78,7 +90,7 @@ public sealed interface KernelImage permits KernelImage.Elf, KernelImage.BzImage
             long paddr = b.getLong(o + 24);
             long filesz = b.getLong(o + 32);
             long memsz = b.getLong(o + 40);
-            if (offset < 0 || filesz < 0 || offset > file.length || filesz > file.length - offset || filesz > memsz) {
+            if (offset < 0 || filesz < 0 || offset > fileLength || filesz > fileLength - offset || filesz > memsz) {
                 throw new KernelLoadException("ELF segment " + i + " lies outside the file or is inconsistent");
             }
             if (paddr < 0 || memsz > Long.MAX_VALUE - paddr) {

@@ -27,6 +27,17 @@ public final class X86Loader {
 
     public static Loaded load(GuestMemory mem, byte[] kernelFile, byte[] initrd, String cmdline, long rsdpAddress)
             throws KernelLoadException {
+        return load(mem, kernelFile, null, initrd, cmdline, rsdpAddress);
+    }
+
+    /**
+     * As {@link #load(GuestMemory, byte[], byte[], String, long)}; {@code unpacked}, if not null,
+     * is the kernel proper inside the bzImage {@code kernelFile} ({@link UnpackedKernel}): its
+     * segments are loaded where the bzImage's decompressor would have put them, the zero page
+     * still takes the bzImage's setup header, and the guest starts in the kernel proper.
+     */
+    public static Loaded load(GuestMemory mem, byte[] kernelFile, UnpackedKernel unpacked, byte[] initrd, String cmdline,
+                              long rsdpAddress) throws KernelLoadException {
         KernelImage image = KernelImage.parse(kernelFile);
         ByteBuffer zeroPage = ByteBuffer.allocate(BootParams.SIZE).order(ByteOrder.LITTLE_ENDIAN);
         long kernelStart;
@@ -37,26 +48,11 @@ public final class X86Loader {
         String format;
         if (image instanceof KernelImage.Elf elf) {
             format = "ELF vmlinux";
-            kernelStart = Long.MAX_VALUE;
-            kernelEnd = 0;
-            // Every segment is checked before any is written: a refused kernel leaves memory as it was.
-            for (KernelImage.Segment s : elf.segments()) {
-                if (!mem.contains(s.physAddr(), s.memSize())) {
-                    throw new KernelLoadException(String.format("kernel segment at 0x%x (%d bytes) does not fit in guest "
-                            + "memory (RAM below the MMIO hole at 0x%x, then from 4 GiB)", s.physAddr(), s.memSize(),
-                            X86Layout.MMIO_GAP_START));
-                }
-                kernelStart = Math.min(kernelStart, s.physAddr());
-                kernelEnd = Math.max(kernelEnd, s.physAddr() + s.memSize());
-            }
+            long[] span = checkSegments(mem, elf.segments(), elf.entry());
+            kernelStart = span[0];
+            kernelEnd = span[1];
             rip = elf.entry();
-            if (rip < kernelStart || rip >= kernelEnd) {
-                throw new KernelLoadException(String.format("ELF entry 0x%x is outside the loaded segments", rip));
-            }
-            for (KernelImage.Segment s : elf.segments()) {
-                mem.write(s.physAddr(), elf.file(), s.fileOffset(), s.fileSize());
-                mem.fill(s.physAddr() + s.fileSize(), s.memSize() - s.fileSize(), (byte) 0);
-            }
+            writeSegments(mem, elf);
             cmdlineMax = DEFAULT_CMDLINE_SIZE;
             initrdMax = 0x37ffffffL;
             zeroPage.putShort(BootParams.BOOT_FLAG, (short) 0xaa55);
@@ -67,15 +63,27 @@ public final class X86Loader {
             int minor = bz.protocolVersion() & 0xff; // not String.format: its first use parses with regexes
             format = "bzImage (boot protocol " + (bz.protocolVersion() >> 8) + "." + (minor < 10 ? "0" : "") + minor + ")";
             int pmSize = bz.file().length - bz.protectedModeOffset();
-            kernelStart = BZIMAGE_LOAD_ADDRESS;
-            // The decompressor works in place up to init_size from the preferred address.
-            kernelEnd = Math.max(kernelStart + pmSize, bz.prefAddress() + bz.initSize());
+            if (unpacked != null) {
+                checkUnpacked(unpacked, bz);
+            }
+            kernelStart = unpacked == null ? BZIMAGE_LOAD_ADDRESS : bz.prefAddress();
+            // The decompressor works in place up to init_size from the preferred address; the
+            // kernel proper also counts on that room (its brk and early page tables lie in it).
+            kernelEnd = Math.max(unpacked == null ? kernelStart + pmSize : kernelStart, bz.prefAddress() + bz.initSize());
             if (!mem.contains(kernelStart, kernelEnd - kernelStart)) {
                 throw new KernelLoadException(String.format(
                         "kernel needs guest memory up to 0x%x (init_size); give the guest more memory", kernelEnd));
             }
-            mem.write(kernelStart, bz.file(), bz.protectedModeOffset(), pmSize);
-            rip = kernelStart + 0x200;
+            if (unpacked == null) {
+                mem.write(kernelStart, bz.file(), bz.protectedModeOffset(), pmSize);
+                rip = kernelStart + 0x200;
+            } else {
+                kernelEnd = Math.max(kernelEnd, checkSegments(mem, unpacked.segments(), unpacked.entry())[1]);
+                unpacked.writeTo(mem);
+                zeroTails(mem, unpacked.segments());
+                rip = unpacked.entry();
+                format += ", unpacked by jvmm";
+            }
             // Copy the kernel's setup header (0x1f1 up to the end given by the jump at 0x201).
             int headerEnd = 0x202 + (bz.file()[0x201] & 0xff);
             headerEnd = Math.min(Math.max(headerEnd, 0x264), Math.min(bz.file().length, BootParams.SIZE));
@@ -124,6 +132,60 @@ public final class X86Loader {
         LongModeEntry entry = new LongModeEntry(rip, X86Layout.ZERO_PAGE_START, X86Layout.BOOT_STACK_POINTER,
                 X86Layout.GDT_START, gdtLimit, X86Layout.IDT_START, 7, pml4);
         return new Loaded(entry, format, kernelStart, kernelEnd, initrdAddress, initrd == null ? 0 : initrd.length, cmdline);
+    }
+
+    /**
+     * The vmlinux inside a bzImage, checked against the bzImage's header: it must start where the
+     * decompressor would have put it (pref_address) and stay within init_size of there.
+     */
+    private static void checkUnpacked(UnpackedKernel unpacked, KernelImage.BzImage bz) throws KernelLoadException {
+        long start = Long.MAX_VALUE;
+        long end = 0;
+        for (KernelImage.Segment s : unpacked.segments()) {
+            start = Math.min(start, s.physAddr());
+            end = Math.max(end, s.physAddr() + s.memSize());
+        }
+        if (start != bz.prefAddress() || end - start > bz.initSize()) {
+            throw new KernelLoadException(String.format("the unpacked kernel spans 0x%x-0x%x, not the bzImage's "
+                    + "pref_address 0x%x and init_size 0x%x", start, end, bz.prefAddress(), bz.initSize()));
+        }
+    }
+
+    /**
+     * {start, end} of an ELF kernel's segments, each checked to fit in guest memory, and its entry
+     * checked to lie inside them: all before any is written, so a refused kernel leaves memory as it was.
+     */
+    private static long[] checkSegments(GuestMemory mem, List<KernelImage.Segment> segments, long entry)
+            throws KernelLoadException {
+        long start = Long.MAX_VALUE;
+        long end = 0;
+        for (KernelImage.Segment s : segments) {
+            if (!mem.contains(s.physAddr(), s.memSize())) {
+                throw new KernelLoadException(String.format("kernel segment at 0x%x (%d bytes) does not fit in guest "
+                        + "memory (RAM below the MMIO hole at 0x%x, then from 4 GiB)", s.physAddr(), s.memSize(),
+                        X86Layout.MMIO_GAP_START));
+            }
+            start = Math.min(start, s.physAddr());
+            end = Math.max(end, s.physAddr() + s.memSize());
+        }
+        if (entry < start || entry >= end) {
+            throw new KernelLoadException(String.format("ELF entry 0x%x is outside the loaded segments", entry));
+        }
+        return new long[] {start, end};
+    }
+
+    private static void writeSegments(GuestMemory mem, KernelImage.Elf elf) {
+        for (KernelImage.Segment s : elf.segments()) {
+            mem.write(s.physAddr(), elf.file(), s.fileOffset(), s.fileSize());
+        }
+        zeroTails(mem, elf.segments());
+    }
+
+    /** Each segment's memory past its file bytes (.bss) is zero. */
+    private static void zeroTails(GuestMemory mem, List<KernelImage.Segment> segments) {
+        for (KernelImage.Segment s : segments) {
+            mem.fill(s.physAddr() + s.fileSize(), s.memSize() - s.fileSize(), (byte) 0);
+        }
     }
 
     /** Highest page-aligned address below low memory's end and initrd_addr_max, above the kernel. */

@@ -1,0 +1,157 @@
+package dev.jvmm.machine;
+
+import dev.jvmm.boot.KernelLoadException;
+import dev.jvmm.boot.x86.BzImagePayload;
+import dev.jvmm.boot.x86.UnpackedKernel;
+import dev.jvmm.images.Cache;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.Adler32;
+
+/**
+ * The kernels jvmm has unpacked from bzImages, kept in the cache so that each is unpacked once:
+ * a boot then loads the kernel proper and the guest skips its decompressor (xz: most of a second
+ * in the lab, tens to hundreds of milliseconds on hardware). Keyed by the bzImage's size and
+ * checksums ({@link #key}); each entry carries a CRC32 of itself (UnpackedKernel), checked as it
+ * is loaded on a host and when the lab ships it, so a damaged entry is noticed, dropped and
+ * unpacked again.
+ *
+ * <p>Policy, from the system property {@code jvmm.kernel.unpack}: {@code on} (the default:
+ * unpack on a miss), {@code cached} (use an entry if there is one, as the host checked it when it
+ * shipped it, else let the guest unpack: the lab's inner jvmm, which would unpack far slower than
+ * the guest), {@code off}.
+ */
+public final class UnpackedKernels {
+    public static final String POLICY_PROPERTY = "jvmm.kernel.unpack";
+    /** Where the entries are, if not in the cache (the lab's inner jvmm: where L1's initramfs puts them). */
+    public static final String DIR_PROPERTY = "jvmm.kernel.unpacked.dir";
+    private static final String CACHED = ", cached";
+
+    /**
+     * What a boot loads: {@code kernel} the unpacked kernel (null: the bzImage as it is) and a few
+     * words for the timeline on where it came from or why there is none.
+     */
+    public record Result(UnpackedKernel kernel, String note) {}
+
+    private UnpackedKernels() {}
+
+    /** The unpacked kernel for the bzImage {@code kernel}, from the cache or unpacked now, by the policy in force. */
+    public static Result forBoot(byte[] kernel) throws KernelLoadException {
+        String policy = System.getProperty(POLICY_PROPERTY, "on");
+        if (policy.equals("off")) {
+            return new Result(null, null);
+        }
+        return lookup(dir(), kernel, !policy.equals("cached"));
+    }
+
+    private static Path dir() {
+        String explicit = System.getProperty(DIR_PROPERTY);
+        return explicit != null && !explicit.isBlank() ? Path.of(explicit) : Cache.dir("kernel-unpacked");
+    }
+
+    static Result lookup(Path dir, byte[] kernel, boolean unpackOnMiss) throws KernelLoadException {
+        BzImagePayload.Format format = BzImagePayload.format(kernel);
+        if (format == null) {
+            return new Result(null, null); // an ELF, or a bzImage too old to say where its kernel is
+        }
+        if (!format.unpackable()) {
+            return new Result(null, "the guest unpacks its " + format.word() + " kernel");
+        }
+        Path entry = dir.resolve(key(kernel) + ".elf");
+        UnpackedKernel cached = open(entry, unpackOnMiss);
+        if (cached != null) {
+            return new Result(cached, "cached");
+        }
+        if (!unpackOnMiss) {
+            return new Result(null, "not cached: the guest unpacks it");
+        }
+        long start = System.nanoTime();
+        byte[] elf = BzImagePayload.unpack(kernel);
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        String saved = save(entry, elf);
+        return new Result(UnpackedKernel.of(elf), format.word() + " in " + ms + " ms" + saved);
+    }
+
+    /**
+     * The cache entry's name for a bzImage: its size, the CRC32 its build appended (of all the
+     * bytes before it), and an Adler-32 of all of it, so that a bzImage damaged since its build
+     * does not find the entry of the good one. (zlib's Adler-32: a CRC of the file costs three
+     * times as much under the lab's TCG, and SHA far more.)
+     */
+    public static String key(byte[] kernel) {
+        int n = kernel.length;
+        long built = n < 4 ? 0 : (kernel[n - 4] & 0xff) | (kernel[n - 3] & 0xff) << 8 | (kernel[n - 2] & 0xff) << 16
+                | (kernel[n - 1] & 0xffL) << 24;
+        Adler32 adler = new Adler32();
+        adler.update(kernel, 0, n);
+        // Not String.format: its first use compiles regexes, a cost the lab's boots would pay.
+        return n + "-" + hex8(built) + hex8(adler.getValue());
+    }
+
+    private static String hex8(long v) {
+        String h = Long.toHexString(v | 1L << 32);
+        return h.substring(h.length() - 8);
+    }
+
+    /**
+     * The cache entry for the bzImage {@code kernel}, unpacked now if there is none yet; null if
+     * jvmm does not unpack its format. The lab ships it into L1 beside the kernel.
+     */
+    public static Path entryFor(byte[] kernel) throws KernelLoadException {
+        BzImagePayload.Format format = BzImagePayload.format(kernel);
+        if (format == null || !format.unpackable()) {
+            return null;
+        }
+        Path entry = dir().resolve(key(kernel) + ".elf");
+        UnpackedKernel cached = open(entry, true);
+        if (cached != null) {
+            try {
+                cached.check();
+            } catch (KernelLoadException e) {
+                forget(entry);
+                cached = null;
+            }
+        }
+        if (cached == null) {
+            String saved = save(entry, BzImagePayload.unpack(kernel));
+            if (!saved.equals(CACHED)) {
+                throw new KernelLoadException("could not keep the unpacked kernel: " + saved);
+            }
+        }
+        return entry;
+    }
+
+    /** The entry if it opens (its headers and trailer check out), else null; a broken one is removed. */
+    private static UnpackedKernel open(Path entry, boolean verify) {
+        if (!Files.isRegularFile(entry)) {
+            return null;
+        }
+        try {
+            return UnpackedKernel.open(entry, verify);
+        } catch (KernelLoadException e) {
+            forget(entry);
+            return null;
+        }
+    }
+
+    /** Removes a damaged entry (the next boot unpacks it again). */
+    public static void forget(Path entry) {
+        try {
+            Files.deleteIfExists(entry);
+        } catch (IOException ignored) {
+            // Written over by the next unpacking, if the directory lets us.
+        }
+    }
+
+    /** Writes the entry whole or not at all; returns {@link #CACHED} or, when the cache cannot take it, why (the boot goes on). */
+    private static String save(Path entry, byte[] elf) throws KernelLoadException {
+        try {
+            UnpackedKernel.save(elf, entry);
+            return CACHED;
+        } catch (IOException e) {
+            return ", not cached: " + e.getMessage();
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package dev.jvmm.machine;
+
+import dev.jvmm.boot.x86.BzImagePayload;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.zip.GZIPOutputStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class UnpackedKernelsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aMissUnpacksAndCachesAndTheNextBootLoadsTheEntry() throws Exception {
+        byte[] bz = bzImage();
+        UnpackedKernels.Result first = UnpackedKernels.lookup(dir, bz, true);
+        assertNotNull(first.kernel());
+        assertTrue(first.note().startsWith("gzip in ") && first.note().endsWith(", cached"), first.note());
+        Path entry = dir.resolve(UnpackedKernels.key(bz) + ".elf");
+        assertTrue(Files.isRegularFile(entry));
+        UnpackedKernels.Result second = UnpackedKernels.lookup(dir, bz, true);
+        assertEquals("cached", second.note());
+        assertEquals(entry, second.kernel().file());
+        assertEquals(first.kernel().segments(), second.kernel().segments());
+    }
+
+    @Test
+    void theLabsPolicyNeverUnpacksItLeavesAMissToTheGuest() throws Exception {
+        UnpackedKernels.Result r = UnpackedKernels.lookup(dir, bzImage(), false);
+        assertNull(r.kernel());
+        assertEquals("not cached: the guest unpacks it", r.note());
+        try (var s = Files.list(dir)) {
+            assertEquals(0, s.count());
+        }
+    }
+
+    @Test
+    void anEntryWithoutItsTrailerIsDroppedAndMadeAgain() throws Exception {
+        byte[] bz = bzImage();
+        UnpackedKernels.lookup(dir, bz, true);
+        Path entry = dir.resolve(UnpackedKernels.key(bz) + ".elf");
+        byte[] whole = Files.readAllBytes(entry);
+        Files.write(entry, Arrays.copyOf(whole, whole.length - 3)); // cut short
+        UnpackedKernels.Result r = UnpackedKernels.lookup(dir, bz, true);
+        assertTrue(r.note().startsWith("gzip in "), r.note());
+        assertEquals(whole.length, Files.size(entry));
+    }
+
+    @Test
+    void theKeyTellsApartBzImagesThatDifferInOneByteOrAreNotUnpackable() throws Exception {
+        byte[] bz = bzImage();
+        byte[] other = bz.clone();
+        other[other.length / 2] ^= 1;
+        assertNotEquals(UnpackedKernels.key(bz), UnpackedKernels.key(other));
+        byte[] zstd = bz.clone();
+        zstd[1024] = 0x28;
+        zstd[1025] = (byte) 0xb5;
+        zstd[1026] = 0x2f;
+        zstd[1027] = (byte) 0xfd;
+        assertEquals("the guest unpacks its zstd kernel", UnpackedKernels.lookup(dir, zstd, true).note());
+        assertNull(UnpackedKernels.lookup(dir, new byte[] {0x7f, 'E', 'L', 'F'}, true).note(), "not a bzImage");
+    }
+
+    /** A gzip bzImage of boot protocol 2.15 around a one-segment ELF at 16 MiB (as BzImagePayloadTest's). */
+    private static byte[] bzImage() throws Exception {
+        ByteBuffer e = ByteBuffer.allocate(8192).order(ByteOrder.LITTLE_ENDIAN);
+        e.put(new byte[] {0x7f, 'E', 'L', 'F', 2, 1, 1});
+        e.putShort(16, (short) 2).putShort(18, (short) 62).putInt(20, 1).putLong(24, 0x1000000)
+                .putLong(32, 64).putShort(52, (short) 64).putShort(54, (short) 56).putShort(56, (short) 1);
+        e.putInt(64, 1).putInt(68, 7).putLong(72, 4096).putLong(88, 0x1000000).putLong(96, 4096).putLong(104, 8192);
+        for (int i = 4096; i < 8192; i++) {
+            e.put(i, (byte) (i * 31));
+        }
+        ByteArrayOutputStream z = new ByteArrayOutputStream();
+        try (GZIPOutputStream g = new GZIPOutputStream(z)) {
+            g.write(e.array());
+        }
+        byte[] payload = Arrays.copyOf(z.toByteArray(), z.size() + 4);
+        ByteBuffer.wrap(payload, z.size(), 4).order(ByteOrder.LITTLE_ENDIAN).putInt(8192);
+        ByteBuffer b = ByteBuffer.allocate(1024 + payload.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(0x1f1, (byte) 1).putInt(0x1f4, payload.length / 16).put(0x201, (byte) 0x66).putInt(0x202, 0x53726448)
+                .putShort(0x206, (short) 0x20f).put(0x211, (byte) 1).putInt(0x22c, 0x7fffffff).putShort(0x236, (short) 1)
+                .putInt(0x248, 0).putInt(0x24c, payload.length).putLong(0x258, 0x1000000).putInt(0x260, 4 << 20);
+        b.put(1024, payload);
+        assertEquals(BzImagePayload.Format.GZIP, BzImagePayload.format(b.array()));
+        return b.array();
+    }
+}
