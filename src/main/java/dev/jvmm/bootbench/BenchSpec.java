@@ -15,9 +15,11 @@ import java.util.List;
  * @param image     a container-OS image (null for a kernel boot); QEMU and the floor cannot boot it
  * @param compare   other VMMs to run beside jvmm: "qemu", "floor"
  * @param timeoutSeconds a run that is not over by then fails
+ * @param unpackKernel jvmm loads a bzImage's kernel unpacked (its default); false: its guest runs
+ *                  the bzImage's decompressor, as QEMU's and the floor's do
  */
 public record BenchSpec(Path kernel, Path initrd, String cmdline, Path image, int memoryMib, int cpus, int runs,
-                        int warmup, List<String> compare, int timeoutSeconds) {
+                        int warmup, List<String> compare, int timeoutSeconds, boolean unpackKernel) {
     public BenchSpec {
         if ((kernel == null) == (image == null)) {
             throw new IllegalArgumentException("give an IMAGE or --kernel, not both and not neither");

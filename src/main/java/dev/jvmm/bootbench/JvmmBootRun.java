@@ -55,6 +55,9 @@ final class JvmmBootRun {
         List<String> args = new ArrayList<>(List.of("boot", "--lab=never", "--timeline", "--no-rng", "--mem",
                 Integer.toString(spec.memoryMib()), "--cpus", Integer.toString(spec.cpus()), "--timeout",
                 Integer.toString(spec.timeoutSeconds())));
+        if (!spec.unpackKernel()) {
+            args.add("--no-unpack-kernel");
+        }
         if (disk != null) {
             args.add(1, disk.toString());
             args.addAll(List.of("--exec", "true"));

@@ -123,9 +123,9 @@ final class JvmmChild {
         DeviceSpecs.Devices none = new DeviceSpecs.Devices(List.of(), List.of(), null, false, Discovery.auto);
         if (disk != null) {
             return new MachineConfig(null, null, "", spec.memoryMib(), spec.cpus(), spec.timeoutSeconds(), true, false,
-                    none, null, new ImageSpec(disk, "true", null, 4, null));
+                    none, null, new ImageSpec(disk, "true", null, 4, null)).withUnpackKernel(spec.unpackKernel());
         }
         return new MachineConfig(spec.kernel(), spec.initrd(), spec.cmdline(), spec.memoryMib(), spec.cpus(),
-                spec.timeoutSeconds(), true, false, none, null);
+                spec.timeoutSeconds(), true, false, none, null).withUnpackKernel(spec.unpackKernel());
     }
 }

@@ -74,6 +74,12 @@ final class BenchBootCommand implements Callable<Integer> {
             + " on any /dev/kvm, PVM's too (no lab unless there is none); jvmm only, no --compare"})
     boolean stub;
 
+    @Option(names = "--unpack-kernel", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = {"jvmm loads a gzip or xz bzImage's kernel unpacked on the host, once, then from its cache"
+                    + " (jvmm's default; the others' guests run the bzImage's decompressor at each boot);"
+                    + " --no-unpack-kernel gives jvmm's guest the decompressor too"})
+    boolean unpackKernel = true;
+
     @Option(names = "--append", paramLabel = "STR", description = "added to the command line (" + QUIET_CMDLINE + ")")
     String append;
 
@@ -167,7 +173,8 @@ final class BenchBootCommand implements Callable<Integer> {
         String base = log.equals("quiet") ? QUIET_CMDLINE : MachineConfig.DEFAULT_CMDLINE;
         String cmdline = append == null ? base : base + " " + append;
         BenchSpec spec = new BenchSpec(image == null ? kernel : null, image == null ? initrd : null,
-                image == null ? cmdline : null, image, memoryMib, cpus, runs, warmup, compare, timeoutSeconds);
+                image == null ? cmdline : null, image, memoryMib, cpus, runs, warmup, compare, timeoutSeconds,
+                unpackKernel);
         Map<String, String> environment = environment(spec);
         environment.put("kernel_of_image", imageNote);
         List<BootRun> runs;
@@ -225,6 +232,9 @@ final class BenchBootCommand implements Callable<Integer> {
         }
         if (!spec.compare().isEmpty()) {
             inner.addAll(List.of("--compare", String.join(",", spec.compare())));
+        }
+        if (!spec.unpackKernel()) {
+            inner.add("--no-unpack-kernel");
         }
         if (stub) {
             inner.add("--stub");
@@ -289,6 +299,8 @@ final class BenchBootCommand implements Callable<Integer> {
         env.put("runs", Integer.toString(spec.runs()));
         env.put("warmup", Integer.toString(spec.warmup()));
         env.put("compare", String.join(",", spec.compare()));
+        env.put("jvmm_kernel", spec.unpackKernel() ? "a bzImage's kernel unpacked by jvmm (cached)"
+                : "the bzImage's decompressor in the guest");
         return env;
     }
 }

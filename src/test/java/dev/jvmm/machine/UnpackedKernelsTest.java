@@ -25,20 +25,41 @@ class UnpackedKernelsTest {
     @Test
     void aMissUnpacksAndCachesAndTheNextBootLoadsTheEntry() throws Exception {
         byte[] bz = bzImage();
-        UnpackedKernels.Result first = UnpackedKernels.lookup(dir, bz, true);
+        UnpackedKernels.Result first = UnpackedKernels.lookup(dir, bz, UnpackedKernels.Miss.UNPACK_NOW);
         assertNotNull(first.kernel());
         assertTrue(first.note().startsWith("gzip in ") && first.note().endsWith(", cached"), first.note());
         Path entry = dir.resolve(UnpackedKernels.key(bz) + ".elf");
         assertTrue(Files.isRegularFile(entry));
-        UnpackedKernels.Result second = UnpackedKernels.lookup(dir, bz, true);
+        UnpackedKernels.Result second = UnpackedKernels.lookup(dir, bz, UnpackedKernels.Miss.UNPACK_NOW);
         assertEquals("cached", second.note());
         assertEquals(entry, second.kernel().file());
         assertEquals(first.kernel().segments(), second.kernel().segments());
     }
 
     @Test
+    void aBootMissLeavesThisBootToTheGuestAndUnpacksForTheNext() throws Exception {
+        byte[] bz = bzImage();
+        UnpackedKernels.Result first = UnpackedKernels.lookup(dir, bz, UnpackedKernels.Miss.UNPACK_LATER);
+        assertNull(first.kernel(), "this boot does not wait");
+        assertTrue(first.note().contains("jvmm unpacks it for the next boot"), first.note());
+        Path entry = dir.resolve(UnpackedKernels.key(bz) + ".elf");
+        for (int i = 0; i < 300 && !(Files.isRegularFile(entry) && onlyEntries()); i++) {
+            Thread.sleep(100); // the background thread's work: nothing here can join it
+        }
+        UnpackedKernels.Result second = UnpackedKernels.lookup(dir, bz, UnpackedKernels.Miss.UNPACK_LATER);
+        assertEquals("cached", second.note());
+        assertNotNull(second.kernel());
+    }
+
+    private boolean onlyEntries() throws Exception {
+        try (var files = Files.list(dir)) {
+            return files.allMatch(f -> f.getFileName().toString().endsWith(".elf"));
+        }
+    }
+
+    @Test
     void theLabsPolicyNeverUnpacksItLeavesAMissToTheGuest() throws Exception {
-        UnpackedKernels.Result r = UnpackedKernels.lookup(dir, bzImage(), false);
+        UnpackedKernels.Result r = UnpackedKernels.lookup(dir, bzImage(), UnpackedKernels.Miss.LEAVE);
         assertNull(r.kernel());
         assertEquals("not cached: the guest unpacks it", r.note());
         try (var s = Files.list(dir)) {
@@ -49,11 +70,11 @@ class UnpackedKernelsTest {
     @Test
     void anEntryWithoutItsTrailerIsDroppedAndMadeAgain() throws Exception {
         byte[] bz = bzImage();
-        UnpackedKernels.lookup(dir, bz, true);
+        UnpackedKernels.lookup(dir, bz, UnpackedKernels.Miss.UNPACK_NOW);
         Path entry = dir.resolve(UnpackedKernels.key(bz) + ".elf");
         byte[] whole = Files.readAllBytes(entry);
         Files.write(entry, Arrays.copyOf(whole, whole.length - 3)); // cut short
-        UnpackedKernels.Result r = UnpackedKernels.lookup(dir, bz, true);
+        UnpackedKernels.Result r = UnpackedKernels.lookup(dir, bz, UnpackedKernels.Miss.UNPACK_NOW);
         assertTrue(r.note().startsWith("gzip in "), r.note());
         assertEquals(whole.length, Files.size(entry));
     }
@@ -69,8 +90,8 @@ class UnpackedKernelsTest {
         zstd[1025] = (byte) 0xb5;
         zstd[1026] = 0x2f;
         zstd[1027] = (byte) 0xfd;
-        assertEquals("the guest unpacks its zstd kernel", UnpackedKernels.lookup(dir, zstd, true).note());
-        assertNull(UnpackedKernels.lookup(dir, new byte[] {0x7f, 'E', 'L', 'F'}, true).note(), "not a bzImage");
+        assertEquals("the guest unpacks its zstd kernel", UnpackedKernels.lookup(dir, zstd, UnpackedKernels.Miss.UNPACK_NOW).note());
+        assertNull(UnpackedKernels.lookup(dir, new byte[] {0x7f, 'E', 'L', 'F'}, UnpackedKernels.Miss.UNPACK_NOW).note(), "not a bzImage");
     }
 
     /** A gzip bzImage of boot protocol 2.15 around a one-segment ELF at 16 MiB (as BzImagePayloadTest's). */
