@@ -6,6 +6,7 @@ import dev.jvmm.boot.x86.UnpackedKernel;
 import dev.jvmm.images.Cache;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.Adler32;
@@ -106,6 +107,7 @@ public final class UnpackedKernels {
             @Override
             public void run() {
                 try {
+                    sweepPartials(entry.getParent());
                     String saved = save(entry, BzImagePayload.unpack(kernel));
                     if (!saved.equals(CACHED)) {
                         System.err.println("\r\njvmm: the unpacked kernel was not kept" + saved + "\r");
@@ -129,6 +131,24 @@ public final class UnpackedKernels {
             }
         });
         return worker;
+    }
+
+    /**
+     * Removes partial files an hour old: what a jvmm killed while it wrote an entry, or whose exit
+     * did not wait long enough, left behind.
+     */
+    static void sweepPartials(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        long cutoff = System.currentTimeMillis() - 3_600_000;
+        try (DirectoryStream<Path> partials = Files.newDirectoryStream(dir, "*.partial-*")) {
+            for (Path p : partials) {
+                if (Files.getLastModifiedTime(p).toMillis() < cutoff) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
     }
 
     /** How long the JVM's exit waits for a background unpacking. */

@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.Arrays;
 import java.util.zip.GZIPOutputStream;
 
@@ -55,6 +56,18 @@ class UnpackedKernelsTest {
         try (var files = Files.list(dir)) {
             return files.allMatch(f -> f.getFileName().toString().endsWith(".elf"));
         }
+    }
+
+    @Test
+    void partialFilesAnHourOldAreSweptYoungerOnesLeftToTheirWriters() throws Exception {
+        Path old = Files.writeString(dir.resolve("k.elf.partial-123"), "x");
+        Files.setLastModifiedTime(old, FileTime.fromMillis(System.currentTimeMillis() - 7_200_000));
+        Path young = Files.writeString(dir.resolve("j.elf.partial-456"), "y");
+        Path entry = Files.writeString(dir.resolve("k.elf"), "z");
+        UnpackedKernels.sweepPartials(dir);
+        assertTrue(Files.notExists(old));
+        assertTrue(Files.exists(young));
+        assertTrue(Files.exists(entry));
     }
 
     @Test
