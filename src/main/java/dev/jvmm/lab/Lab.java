@@ -5,6 +5,8 @@ import dev.jvmm.boot.KernelLoadException;
 import dev.jvmm.images.Cache;
 import dev.jvmm.images.Hashing;
 import dev.jvmm.images.HostTools;
+import dev.jvmm.images.firmware.Firmware;
+import dev.jvmm.images.firmware.FirmwareException;
 import dev.jvmm.images.initramfs.Initramfs;
 import dev.jvmm.machine.ConsoleInput;
 import dev.jvmm.machine.DeviceSpecs;
@@ -166,8 +168,43 @@ public final class Lab {
         // Each image pass may take the whole --timeout; the lab's own guard allows for all of them.
         int timeout = image == null || c.timeoutSeconds() == 0 ? c.timeoutSeconds() : c.timeoutSeconds() * image.maxBoots();
         Lab lab = arch != null ? this : new Lab(log, LabArch.forMachine(c)); // an arm64 kernel boots in the arm64 lab
-        return lab.run(new Request(List.of(), MachineConfigFile.write(inner), files.map(), c.memoryMib(),
-                c.cpus(), timeout, c.escapeKey(), disks, c.metricsFile(), hostScript, null), stdin, stdout);
+        Request req = new Request(List.of(), MachineConfigFile.write(inner), files.map(), c.memoryMib(),
+                c.cpus(), timeout, c.escapeKey(), disks, c.metricsFile(), hostScript, null);
+        Path imageKernel = image != null && c.unpackKernel() && lab.arch() == LabArch.X86_64
+                ? unpackedImageKernel(image.disk()) : null;
+        try {
+            return lab.run(imageKernel == null ? req : req.withExtraArchives(List.of(imageKernel)), stdin, stdout);
+        } finally {
+            if (imageKernel != null) {
+                Files.deleteIfExists(imageKernel);
+            }
+        }
+    }
+
+    /**
+     * A cpio archive holding the unpacked kernel of the slot the image's first firmware pass will
+     * boot (read on the host as that pass will read it, writing nothing), for L1's initramfs; null
+     * if there is none to give (a compressed image, a kernel jvmm does not unpack, a bad image:
+     * the pass inside L1 says what is wrong with it).
+     */
+    private Path unpackedImageKernel(Path disk) throws IOException {
+        Path entry;
+        try {
+            entry = UnpackedKernels.entryFor(Firmware.inspect(disk).kernel());
+        } catch (IOException | FirmwareException | KernelLoadException e) {
+            return null;
+        }
+        if (entry == null) {
+            return null;
+        }
+        Path archive = Files.createTempFile("jvmm-lab-kernel", ".cpio");
+        try (OutputStream o = Files.newOutputStream(archive)) {
+            new Initramfs().fileFrom(UNPACKED_KERNELS + "/" + entry.getFileName(), entry, 0644).writeTo(o, false);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(archive);
+            throw e;
+        }
+        return archive;
     }
 
     /** Hands {@code file} to L1 as a virtio disk; returns the path the inner jvmm opens. */
