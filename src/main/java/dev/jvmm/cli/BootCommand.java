@@ -116,9 +116,10 @@ final class BootCommand implements Callable<Integer> {
                 .build());
         spec.addOption(OptionSpec.builder("--unpack-kernel").negatable(true).type(boolean.class).defaultValue("true")
                 .fallbackValue("true")
-                .description("load the kernel inside a gzip or xz bzImage unpacked by jvmm (once, then from the cache) so"
-                        + " that the guest skips its decompressor (default: on; --no-unpack-kernel runs the decompressor"
-                        + " in the guest, as QEMU does)")
+                .description("load the kernel inside a gzip or xz bzImage unpacked by jvmm, so that the guest skips its"
+                        + " decompressor: from the cache, where jvmm kernel build or an earlier boot put it (a first boot"
+                        + " leaves it to the guest and unpacks it for the next) (default: on; --no-unpack-kernel always"
+                        + " runs the decompressor in the guest, as QEMU does)")
                 .build());
         spec.addOption(option("--virtio-discovery", "HOW", Discovery.class, "auto",
                 "how the guest finds virtio devices: auto (the ACPI DSDT, or the kernel command line if it"
