@@ -147,11 +147,13 @@ public final class Vm implements AutoCloseable {
             if (payload.unpackedKernel() == null || payload.unpackedKernel().file() == null) {
                 throw e;
             }
-            // A cache entry damaged since it was opened: it goes, and the guest unpacks the bzImage.
+            // The bzImage as it is: if it loads, the cache entry was at fault (damaged since it was
+            // opened) and goes; if not, the fault is the boot's own, and that error stands.
+            Payload plain = payload.withUnpackedKernel(null);
+            format = board.load(memory, plain, placed);
             UnpackedKernels.forget(payload.unpackedKernel().file());
-            payload = payload.withUnpackedKernel(null);
+            payload = plain;
             unpacking = "the cached copy was refused (" + e.getMessage() + "): the guest unpacks it";
-            format = board.load(memory, payload, placed);
         }
         timeline.mark("kernel loaded (" + format + (unpacking == null ? "" : ", " + unpacking) + ")");
         // No lambdas or method references from here on (nor anywhere a VM starts): the first one
