@@ -2,6 +2,7 @@ package dev.jvmm.lab;
 
 import dev.jvmm.boot.KernelFiles;
 import dev.jvmm.boot.KernelLoadException;
+import dev.jvmm.boot.x86.KernelImage;
 import dev.jvmm.images.Cache;
 import dev.jvmm.images.Hashing;
 import dev.jvmm.images.HostTools;
@@ -602,8 +603,8 @@ public final class Lab {
         }
         byte[] head = new byte[0x264];
         try (InputStream in = Files.newInputStream(file)) {
-            if (in.readNBytes(head, 0, head.length) < head.length || head[0x202] != 'H' || head[0x203] != 'd'
-                    || head[0x204] != 'r' || head[0x205] != 'S') {
+            // Only a kernel is read whole (an initrd or a disk image is not): BzImagePayload says the rest.
+            if (in.readNBytes(head, 0, head.length) < head.length || !KernelImage.recognises(head)) {
                 return null;
             }
         }

@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.zip.Adler32;
 
 /**
@@ -19,8 +21,9 @@ import java.util.zip.Adler32;
  * is loaded on a host and when the lab ships it, so a damaged entry is noticed, dropped and
  * unpacked again.
  *
- * <p>Policy, from the system property {@code jvmm.kernel.unpack}: {@code on} (the default:
- * unpack on a miss), {@code cached} (use an entry if there is one, as the host checked it when it
+ * <p>Policy, from the system property {@code jvmm.kernel.unpack}: {@code on} (the default: on a
+ * miss the guest unpacks this boot's kernel and jvmm unpacks it in the background for the next),
+ * {@code cached} (use an entry if there is one, as the host checked it when it
  * shipped it, else let the guest unpack: the lab's inner jvmm, which would unpack far slower than
  * the guest), {@code off}.
  */
@@ -100,9 +103,17 @@ public final class UnpackedKernels {
      * Unpacks {@code kernel} into {@code entry} on a daemon thread at low priority, and holds the
      * JVM's exit until it is done (at most {@link #EXIT_WAIT_MS}): a boot shorter than the
      * unpacking still leaves the entry for the next. A payload that will not unpack is said on
-     * stderr once; the guest's decompressor says it too.
+     * stderr once; the guest's decompressor says it too. Returns the thread, or null when this
+     * entry is already being unpacked.
      */
     static Thread unpackLater(Path entry, byte[] kernel) {
+        synchronized (IN_FLIGHT) {
+            // One unpacking per entry: an image's passes (up to --max-boots) miss the same entry
+            // one after another, and each would otherwise hold its own 256 MiB-capped buffer.
+            if (!IN_FLIGHT.add(entry)) {
+                return null;
+            }
+        }
         Thread worker = new Thread("kernel-unpack") {
             @Override
             public void run() {
@@ -114,6 +125,10 @@ public final class UnpackedKernels {
                     }
                 } catch (Throwable e) { // no thread ends silently
                     System.err.println("\r\njvmm: could not unpack the kernel for later boots: " + e.getMessage() + "\r");
+                } finally {
+                    synchronized (IN_FLIGHT) {
+                        IN_FLIGHT.remove(entry);
+                    }
                 }
             }
         };
@@ -150,6 +165,9 @@ public final class UnpackedKernels {
             }
         }
     }
+
+    /** The entries being unpacked in the background by this JVM. */
+    private static final Set<Path> IN_FLIGHT = new HashSet<>();
 
     /** How long the JVM's exit waits for a background unpacking. */
     static final long EXIT_WAIT_MS = 10_000;

@@ -52,6 +52,26 @@ class UnpackedKernelsTest {
         assertNotNull(second.kernel());
     }
 
+    @Test
+    void anEntryIsUnpackedByOneThreadAtATime() throws Exception {
+        byte[] bz = bzImage();
+        Path entry = dir.resolve(UnpackedKernels.key(bz) + ".elf");
+        Thread first = UnpackedKernels.unpackLater(entry, bz);
+        Thread second = UnpackedKernels.unpackLater(entry, bz); // an image's next pass, before the first is done
+        assertNotNull(first);
+        if (first.isAlive()) {
+            assertNull(second, "a second unpacking of the same entry while the first runs");
+        }
+        first.join(30_000);
+        if (second != null) {
+            second.join(30_000);
+        }
+        assertEquals("cached", UnpackedKernels.lookup(dir, bz, UnpackedKernels.Miss.LEAVE).note());
+        Thread after = UnpackedKernels.unpackLater(entry, bz);
+        assertNotNull(after, "the entry is free again once its unpacking ended");
+        after.join(30_000);
+    }
+
     private boolean onlyEntries() throws Exception {
         try (var files = Files.list(dir)) {
             return files.allMatch(f -> f.getFileName().toString().endsWith(".elf"));
