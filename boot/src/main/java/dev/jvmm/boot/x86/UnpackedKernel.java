@@ -56,8 +56,8 @@ public final class UnpackedKernel {
     /**
      * A cached kernel: its headers are read and checked now; its segments, if {@code verify},
      * against the trailer's checksum as they are loaded. (The lab's inner jvmm loads entries the
-     * host checked with {@link #check} as it shipped them: a CRC of eleven megabytes costs half a
-     * second under TCG.)
+     * host checked with {@link #check} as it shipped them: under TCG the check, with a CRC32 key,
+     * made "kernel loaded" +0.69-0.73 s in two lab boots, against +0.23-0.24 s without.)
      */
     public static UnpackedKernel open(Path file, boolean verify) throws KernelLoadException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
