@@ -48,7 +48,9 @@ public final class ClassDataTraining {
             "jdk.internal.math.FormattedFloatingDecimal$Form", "jdk.internal.math.FormattedFloatingDecimal$1",
             "jdk.internal.math.FormattedFloatingDecimal$2", "java.nio.charset.CharsetDecoder",
             "sun.nio.cs.UTF_8$Decoder", "sun.nio.cs.StreamDecoder", "java.io.PrintWriter",
-            "sun.nio.ch.ChannelInputStream", "java.io.FileInputStream$1", "java.nio.file.AccessMode");
+            "sun.nio.ch.ChannelInputStream", "java.io.FileInputStream$1", "java.nio.file.AccessMode",
+            // Drives' scratch-copy age, and Files.isReadable's access check on the kernel file.
+            "java.time.Duration", "sun.nio.fs.UnixFileSystemProvider$3");
 
     private ClassDataTraining() {}
 

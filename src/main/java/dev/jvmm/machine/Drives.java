@@ -76,7 +76,11 @@ public final class Drives {
 
         @Override
         public void close() {
-            locks.forEach(DiskLock::close);
+            // A loop, not forEach(DiskLock::close): every boot ends here, and a JVM's first method
+            // reference spins its invokedynamic machinery (a generated class) on the way to exit.
+            for (DiskLock lock : locks) {
+                lock.close();
+            }
         }
     }
 
@@ -100,7 +104,9 @@ public final class Drives {
             }
             return new Held(held);
         } catch (DeviceSetupException | RuntimeException e) {
-            held.forEach(DiskLock::close);
+            for (DiskLock lock : held) {
+                lock.close();
+            }
             throw e;
         }
     }
