@@ -121,15 +121,28 @@ public final class Timeline {
         out.println("\r\n" + HEADER + "\r");
         long prev = 0;
         for (Event e : events()) {
-            out.printf("  %8.1f  (+%7.1f)  %s\r%n", e.nanosSinceStart() / 1e6, (e.nanosSinceStart() - prev) / 1e6, e.name());
+            out.print("  " + millis(e.nanosSinceStart(), 8) + "  (+" + millis(e.nanosSinceStart() - prev, 7) + ")  "
+                    + e.name() + "\r\n");
             prev = e.nanosSinceStart();
         }
         long resident;
         synchronized (marks) {
             resident = guestResidentBytes[0];
         }
-        out.printf("%s peak RSS %d KiB, guest RAM resident %s\r%n", MEMORY, ProcessMemory.peakRssKib(),
-                resident < 0 ? "unknown" : (resident >> 10) + " KiB");
+        out.print(MEMORY + " peak RSS " + ProcessMemory.peakRssKib() + " KiB, guest RAM resident "
+                + (resident < 0 ? "unknown" : (resident >> 10) + " KiB") + "\r\n");
         out.flush();
+    }
+
+    /**
+     * {@code nanos} in milliseconds as {@code %<width>.1f} prints it (one decimal, half up), but
+     * without java.util.Formatter: its first use compiles regexes whose lambdas spin classes, ~8
+     * ms at the end of every boot on a lent 16-core machine (its class-load log), and far more
+     * under the lab's TCG.
+     */
+    static String millis(long nanos, int width) {
+        long tenths = (Math.abs(nanos) + 50_000) / 100_000;
+        String digits = (nanos < 0 ? "-" : "") + tenths / 10 + "." + tenths % 10;
+        return digits.length() >= width ? digits : " ".repeat(width - digits.length()) + digits;
     }
 }

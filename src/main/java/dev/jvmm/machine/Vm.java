@@ -1,6 +1,7 @@
 package dev.jvmm.machine;
 
 import dev.jvmm.boot.KernelLoadException;
+import dev.jvmm.boot.x86.EarlyKernelWrite;
 import dev.jvmm.devices.platform.PlatformPage;
 import dev.jvmm.devices.serial.Serial16550;
 import dev.jvmm.devices.virtio.QueueNotifier;
@@ -111,20 +112,54 @@ public final class Vm implements AutoCloseable {
         return resource;
     }
 
+    /**
+     * Starts writing an unpacked kernel's segments into guest memory on a thread of their own
+     * (EarlyKernelWrite), while this one registers the memory and creates devices and vCPUs; the
+     * loader waits for it. Owned after the memory, so teardown waits for it before unmapping. On
+     * one CPU there is nothing to overlap with (the lab's L1), and the loader writes them itself.
+     */
+    private void writeKernelEarly(Payload payload) {
+        if (payload.unpackedKernel() == null || !SetupStep.worthOverlapping()) {
+            return;
+        }
+        try {
+            own(EarlyKernelWrite.start(payload.unpackedKernel(), payload.kernel(), memory));
+        } catch (KernelLoadException refused) {
+            // Nothing written: the loader refuses it below with the same words, and the boot
+            // falls back to the bzImage as it is.
+        }
+    }
+
     private void assemble(Payload payload, Events events, InputStream stdin, OutputStream stdout)
             throws KernelLoadException, DeviceSetupException {
         Architecture arch = Architectures.of(config.arch());
-        KvmSystem kvm = own(KvmSystem.open());
+        KvmSystem kvm = own(KvmSystem.open()); // first: a host without KVM is told so before any work
+        long ramBytes = (long) config.memoryMib() << 20;
+        // Guest RAM before the VM: an unpacked kernel's write into it then overlaps the VM's creation too.
+        memory = own(GuestMemory.mmap(arch.ram(ramBytes)));
+        String unpacking = null;
+        if (config.unpackKernel() && config.arch() == Arch.x86_64) {
+            UnpackedKernels.Result unpacked = UnpackedKernels.forBoot(payload.kernel());
+            payload = payload.withUnpackedKernel(unpacked.kernel());
+            unpacking = unpacked.note();
+            writeKernelEarly(payload);
+        }
         KvmVm vm = own(kvm.createVm());
         int maxVcpus = Math.max(kvm.checkExtension(KvmIoctls.KVM_CAP_MAX_VCPUS), kvm.checkExtension(KvmIoctls.KVM_CAP_NR_VCPUS));
         if (config.cpus() > maxVcpus) {
             throw new KernelLoadException("--cpus " + config.cpus() + " exceeds this KVM's limit of " + maxVcpus);
         }
-        long ramBytes = (long) config.memoryMib() << 20;
         Board board = arch.board(kvm, vm, new Architecture.Spec(config.cpus(), ramBytes, config.devices().discovery()));
         timeline.mark(VM_CREATED);
-        memory = own(GuestMemory.mmap(arch.ram(ramBytes)));
-        vm.mapMemory(memory);
+        // KVM needs the memory registered by the first KVM_RUN, not for the devices and vCPUs
+        // made meanwhile (x86 only for now: arm64's vGIC set-up is untried alongside it).
+        SetupStep registration = own(SetupStep.start("memory-slots",
+                config.arch() == Arch.x86_64 && SetupStep.worthOverlapping(), new SetupStep.Action() {
+                    @Override
+                    public void run() {
+                        vm.mapMemory(memory);
+                    }
+                }));
         timeline.mark(MEMORY_MAPPED);
 
         virtio = own(VirtioSetup.open(config.devices(), err));
@@ -134,12 +169,6 @@ public final class Vm implements AutoCloseable {
             vcpus.add(vm.createVcpu(i));
         }
         board.vcpusCreated(vcpus);
-        String unpacking = null;
-        if (config.unpackKernel() && config.arch() == Arch.x86_64) {
-            UnpackedKernels.Result unpacked = UnpackedKernels.forBoot(payload.kernel());
-            payload = payload.withUnpackedKernel(unpacked.kernel());
-            unpacking = unpacked.note();
-        }
         String format;
         try {
             format = board.load(memory, payload, placed);
@@ -229,6 +258,7 @@ public final class Vm implements AutoCloseable {
             });
             vcpuThreads.add(thread);
         }
+        registration.await();
         input = new ConsoleInput(stdin, new BiPredicate<byte[], Integer>() {
             @Override
             public boolean test(byte[] b, Integer n) {

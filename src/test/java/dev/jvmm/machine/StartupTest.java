@@ -32,6 +32,19 @@ class StartupTest {
     }
 
     @Test
+    void malformedStampsAreRefusedAsTheirPatternsOnceRefusedThem() {
+        for (String bad : new String[]{"", ".", "1764000000.", ".400000", "1764000000.4000000000", "1234567890123.1",
+                "17640000a0.400000", "1764000000.40000x", "-1764000000.4", "1764000000 400000", "1764000000.4.5"}) {
+            assertEquals(null, Startup.parseEpoch(bad), bad);
+        }
+        assertEquals(1_000_000_001L, Startup.parseEpoch("1.000000001"));
+        assertEquals(1_764_000_000_000_000_000L + 5, Startup.parseEpoch("1764000000.000000005"));
+        Startup.Origin o = Startup.find("-", null, -1, NOW, WALL);
+        assertEquals("none", o.source(), "a lone minus sign is no stamp");
+        assertEquals("starter", Startup.find(Long.toString(NOW - 1_000), null, -1, NOW, WALL).source());
+    }
+
+    @Test
     void stampFromAParentProcessIsIgnored() {
         // Inherited through the environment: 5 s before this process's own (coarse) start.
         Startup.Origin o = Startup.find(Long.toString(NOW - 5_000_000_000L), "1763999995.500000", NOW - 200_000_000L, NOW, WALL);

@@ -2,7 +2,10 @@ package dev.jvmm.machine;
 
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.util.List;
+import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -38,5 +41,32 @@ class TimelineTest {
         tl.mark("y");
         List<Timeline.Event> second = tl.events();
         assertEquals(x, second.get(second.size() - 2), "the origin does not move once found");
+    }
+
+    @Test
+    void millisecondsAreWrittenAsPrintfWouldWriteThem() {
+        long[] samples = {0, 1, 49_999, 50_000, 50_001, 149_999, 150_000, 1_234_567, 99_950_000, 99_949_999,
+                123_456_789_012L, 9_999_999_999L, -40_000, -1_260_000, 5_000_000_000_000L};
+        for (long n : samples) {
+            assertEquals(String.format("%8.1f", n / 1e6), Timeline.millis(n, 8), n + " ns");
+            assertEquals(String.format("%7.1f", n / 1e6), Timeline.millis(n, 7), n + " ns");
+        }
+        Random random = new Random(7);
+        for (int i = 0; i < 20_000; i++) {
+            long n = random.nextInt(2_000_000_000) * (i % 2 == 0 ? 1L : 37L);
+            assertEquals(String.format("%8.1f", n / 1e6), Timeline.millis(n, 8), n + " ns");
+        }
+    }
+
+    @Test
+    void thePrintedTimelineIsReadBackAsItWasMarked() {
+        long origin = System.nanoTime() - 1_000_000_000L;
+        Timeline tl = new Timeline(origin, origin + 42_350_000L);
+        tl.mark("first KVM_RUN");
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        tl.print(new PrintStream(bytes, true));
+        String text = bytes.toString();
+        assertTrue(text.contains("      42.4  (+   42.4)  " + Timeline.JVM_MAIN + "\r\n"), text);
+        assertTrue(text.contains("jvmm memory: peak RSS "), text);
     }
 }

@@ -36,6 +36,8 @@ public final class UnpackedKernel {
     private final int headerBytes;
     private final int expectedCrc;
     private final boolean verify;
+    /** A write begun on its own thread ({@link EarlyKernelWrite}), which {@link #writeTo} waits for. */
+    private volatile EarlyKernelWrite early;
 
     private UnpackedKernel(KernelImage.Elf elf, Path file, int headerBytes, int expectedCrc, boolean verify) {
         this.elf = elf;
@@ -162,6 +164,20 @@ public final class UnpackedKernel {
      * its trailer; on a mismatch the segments are zeroed again and the load refused.
      */
     void writeTo(GuestMemory mem) throws KernelLoadException {
+        EarlyKernelWrite begun = early;
+        if (begun != null && begun.writes(mem)) {
+            begun.await();
+            return;
+        }
+        write(mem);
+    }
+
+    void writingEarly(EarlyKernelWrite write) {
+        early = write;
+    }
+
+    /** The write itself, on the caller's thread. */
+    void write(GuestMemory mem) throws KernelLoadException {
         if (file == null) {
             for (KernelImage.Segment s : elf.segments()) {
                 mem.write(s.physAddr(), elf.file(), s.fileOffset(), s.fileSize());

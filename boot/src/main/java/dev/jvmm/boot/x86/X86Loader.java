@@ -138,7 +138,7 @@ public final class X86Loader {
      * The vmlinux inside a bzImage, checked against the bzImage's header: it must start where the
      * decompressor would have put it (pref_address) and stay within init_size of there.
      */
-    private static void checkUnpacked(UnpackedKernel unpacked, KernelImage.BzImage bz) throws KernelLoadException {
+    static void checkUnpacked(UnpackedKernel unpacked, KernelImage.BzImage bz) throws KernelLoadException {
         long start = Long.MAX_VALUE;
         long end = 0;
         for (KernelImage.Segment s : unpacked.segments()) {
@@ -155,7 +155,7 @@ public final class X86Loader {
      * {start, end} of an ELF kernel's segments, each checked to fit in guest memory, and its entry
      * checked to lie inside them: all before any is written, so a refused kernel leaves memory as it was.
      */
-    private static long[] checkSegments(GuestMemory mem, List<KernelImage.Segment> segments, long entry)
+    static long[] checkSegments(GuestMemory mem, List<KernelImage.Segment> segments, long entry)
             throws KernelLoadException {
         long start = Long.MAX_VALUE;
         long end = 0;

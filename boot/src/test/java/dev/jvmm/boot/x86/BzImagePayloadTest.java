@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class BzImagePayloadTest {
-    private static final long KERNEL_AT = 0x1000000;
+    static final long KERNEL_AT = 0x1000000;
 
     @Test
     void theBuiltBzImageUnpacksToTheSegmentsOfTheBuiltVmlinux() throws Exception {

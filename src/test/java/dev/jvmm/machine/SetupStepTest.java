@@ -1,0 +1,72 @@
+package dev.jvmm.machine;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A set-up step on its own thread: its outcome is taken by await, and close waits for it. */
+class SetupStepTest {
+    @Test
+    void anOverlappedStepRunsOnItsOwnThreadAndAwaitWaitsForIt() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicReference<String> ranOn = new AtomicReference<>();
+        AtomicReference<Boolean> finished = new AtomicReference<>(false);
+        SetupStep step = SetupStep.start("memory-slots", true, () -> {
+            ranOn.set(Thread.currentThread().getName());
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            finished.set(true);
+        });
+        assertEquals(false, finished.get(), "start did not wait for it");
+        release.countDown();
+        step.await();
+        assertEquals("memory-slots", ranOn.get());
+        assertEquals(true, finished.get(), "await did");
+    }
+
+    @Test
+    void withoutOverlapTheStepHasRunWhenStartReturns() {
+        AtomicReference<Thread> ranOn = new AtomicReference<>();
+        SetupStep step = SetupStep.start("memory-slots", false, () -> ranOn.set(Thread.currentThread()));
+        assertSame(Thread.currentThread(), ranOn.get());
+        step.await();
+    }
+
+    @Test
+    void whatTheStepThrewIsThrownByAwaitEitherWay() {
+        for (boolean overlap : new boolean[]{true, false}) {
+            IllegalArgumentException thrown = new IllegalArgumentException("KVM_SET_USER_MEMORY_REGION: EINVAL");
+            SetupStep step = SetupStep.start("memory-slots", overlap, () -> {
+                throw thrown;
+            });
+            assertSame(thrown, assertThrows(IllegalArgumentException.class, step::await));
+            assertSame(thrown, assertThrows(IllegalArgumentException.class, step::await), "and again");
+        }
+    }
+
+    @Test
+    void closeWaitsForTheStepSoWhatItUsesOutlivesIt() {
+        AtomicReference<Boolean> finished = new AtomicReference<>(false);
+        SetupStep step = SetupStep.start("memory-slots", true, () -> {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            finished.set(true);
+        });
+        Thread.currentThread().interrupt(); // a teardown on an interrupted thread still waits
+        step.close();
+        assertTrue(Thread.interrupted(), "the interrupt is kept for the caller");
+        assertTrue(finished.get());
+    }
+}
