@@ -34,13 +34,17 @@ final class SetupStep implements AutoCloseable {
         thread.setDaemon(true);
     }
 
-    /** Starts {@code action} on a thread named {@code name}, or runs it now when {@code overlap} is false. */
+    /**
+     * Starts {@code action} on a thread named {@code name}, or, when {@code overlap} is false,
+     * runs it now and throws what it throws.
+     */
     static SetupStep start(String name, boolean overlap, Action action) {
         SetupStep step = new SetupStep(name, action);
         if (overlap) {
             step.thread.start();
         } else {
-            step.thread.run(); // the Runnable, on this thread: same outcome, kept for await
+            step.thread.run(); // the Runnable, on this thread
+            step.await(); // a failure is thrown here, before later steps can fail and hide it
         }
         return step;
     }

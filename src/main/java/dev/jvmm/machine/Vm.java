@@ -118,15 +118,16 @@ public final class Vm implements AutoCloseable {
      * loader waits for it. Owned after the memory, so teardown waits for it before unmapping. On
      * one CPU there is nothing to overlap with (the lab's L1), and the loader writes them itself.
      */
-    private void writeKernelEarly(Payload payload) {
+    private EarlyKernelWrite writeKernelEarly(Payload payload) {
         if (payload.unpackedKernel() == null || !SetupStep.worthOverlapping()) {
-            return;
+            return null;
         }
         try {
-            own(EarlyKernelWrite.start(payload.unpackedKernel(), payload.kernel(), memory));
+            return own(EarlyKernelWrite.start(payload.unpackedKernel(), payload.kernel(), memory));
         } catch (KernelLoadException refused) {
             // Nothing written: the loader refuses it below with the same words, and the boot
             // falls back to the bzImage as it is.
+            return null;
         }
     }
 
@@ -134,21 +135,22 @@ public final class Vm implements AutoCloseable {
             throws KernelLoadException, DeviceSetupException {
         Architecture arch = Architectures.of(config.arch());
         KvmSystem kvm = own(KvmSystem.open()); // first: a host without KVM is told so before any work
-        long ramBytes = (long) config.memoryMib() << 20;
-        // Guest RAM before the VM: an unpacked kernel's write into it then overlaps the VM's creation too.
-        memory = own(GuestMemory.mmap(arch.ram(ramBytes)));
-        String unpacking = null;
-        if (config.unpackKernel() && config.arch() == Arch.x86_64) {
-            UnpackedKernels.Result unpacked = UnpackedKernels.forBoot(payload.kernel());
-            payload = payload.withUnpackedKernel(unpacked.kernel());
-            unpacking = unpacked.note();
-            writeKernelEarly(payload);
-        }
-        KvmVm vm = own(kvm.createVm());
         int maxVcpus = Math.max(kvm.checkExtension(KvmIoctls.KVM_CAP_MAX_VCPUS), kvm.checkExtension(KvmIoctls.KVM_CAP_NR_VCPUS));
         if (config.cpus() > maxVcpus) {
             throw new KernelLoadException("--cpus " + config.cpus() + " exceeds this KVM's limit of " + maxVcpus);
         }
+        long ramBytes = (long) config.memoryMib() << 20;
+        // Guest RAM before the VM: an unpacked kernel's write into it then overlaps the VM's creation too.
+        memory = own(GuestMemory.mmap(arch.ram(ramBytes)));
+        String unpacking = null;
+        EarlyKernelWrite early = null;
+        if (config.unpackKernel() && config.arch() == Arch.x86_64) {
+            UnpackedKernels.Result unpacked = UnpackedKernels.forBoot(payload.kernel());
+            payload = payload.withUnpackedKernel(unpacked.kernel());
+            unpacking = unpacked.note();
+            early = writeKernelEarly(payload);
+        }
+        KvmVm vm = own(kvm.createVm());
         Board board = arch.board(kvm, vm, new Architecture.Spec(config.cpus(), ramBytes, config.devices().discovery()));
         timeline.mark(VM_CREATED);
         // KVM needs the memory registered by the first KVM_RUN, not for the devices and vCPUs
@@ -178,6 +180,9 @@ public final class Vm implements AutoCloseable {
             }
             // The bzImage as it is: if it loads, the cache entry was at fault (damaged since it was
             // opened) and goes; if not, the fault is the boot's own, and that error stands.
+            if (early != null) {
+                early.close(); // done writing before the plain bzImage goes into the same memory
+            }
             Payload plain = payload.withUnpackedKernel(null);
             format = board.load(memory, plain, placed);
             UnpackedKernels.forget(payload.unpackedKernel().file());
@@ -329,7 +334,8 @@ public final class Vm implements AutoCloseable {
 
     /**
      * Stops the threads first (vCPUs, console input, flusher, queue notifier), then closes what
-     * was made in reverse order: devices (each stops its own threads), guest memory, the VM, KVM.
+     * was made in reverse order: devices (each stops its own threads), the memory-slot step (waited
+     * for), the VM, the early kernel write (waited for), guest memory, KVM.
      * Guest memory is unmapped only once nothing can still be writing into it: if the notifier
      * will not stop, the memory is left mapped (the process is about to end) rather than risk a
      * SIGSEGV in a request still in flight.

@@ -49,6 +49,7 @@ public final class EarlyKernelWrite implements AutoCloseable {
         }
         X86Loader.checkUnpacked(kernel, bz);
         X86Loader.checkSegments(memory, kernel.segments(), kernel.entry());
+        X86Loader.checkInitSize(memory, bz);
         EarlyKernelWrite write = new EarlyKernelWrite(kernel, memory);
         kernel.writingEarly(write);
         write.thread.start();

@@ -70,10 +70,7 @@ public final class X86Loader {
             // The decompressor works in place up to init_size from the preferred address; the
             // kernel proper also counts on that room (its brk and early page tables lie in it).
             kernelEnd = Math.max(unpacked == null ? kernelStart + pmSize : kernelStart, bz.prefAddress() + bz.initSize());
-            if (!mem.contains(kernelStart, kernelEnd - kernelStart)) {
-                throw new KernelLoadException(String.format(
-                        "kernel needs guest memory up to 0x%x (init_size); give the guest more memory", kernelEnd));
-            }
+            checkRoom(mem, kernelStart, kernelEnd);
             if (unpacked == null) {
                 mem.write(kernelStart, bz.file(), bz.protectedModeOffset(), pmSize);
                 rip = kernelStart + 0x200;
@@ -138,6 +135,19 @@ public final class X86Loader {
      * The vmlinux inside a bzImage, checked against the bzImage's header: it must start where the
      * decompressor would have put it (pref_address) and stay within init_size of there.
      */
+    /** Guest RAM from {@code start} up to {@code end}, the decompressor's and kernel's room (init_size). */
+    private static void checkRoom(GuestMemory mem, long start, long end) throws KernelLoadException {
+        if (!mem.contains(start, end - start)) {
+            throw new KernelLoadException(String.format(
+                    "kernel needs guest memory up to 0x%x (init_size); give the guest more memory", end));
+        }
+    }
+
+    /** An unpacked kernel's room, as {@link #load} checks it: init_size from pref_address. */
+    static void checkInitSize(GuestMemory mem, KernelImage.BzImage bz) throws KernelLoadException {
+        checkRoom(mem, bz.prefAddress(), bz.prefAddress() + bz.initSize());
+    }
+
     static void checkUnpacked(UnpackedKernel unpacked, KernelImage.BzImage bz) throws KernelLoadException {
         long start = Long.MAX_VALUE;
         long end = 0;

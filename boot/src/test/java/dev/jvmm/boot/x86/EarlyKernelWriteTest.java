@@ -84,8 +84,33 @@ class EarlyKernelWriteTest {
         cachedKernel(24);
         GuestMemory small = GuestMemory.heap(16 << 20); // the kernel's segments lie at 16 MiB and up
         assertThrows(KernelLoadException.class, () -> EarlyKernelWrite.start(cached, bz, small));
+        KernelImage.BzImage header = (KernelImage.BzImage) KernelImage.parse(bz);
+        KernelImage.Segment last = cached.segments().get(cached.segments().size() - 1);
+        long segmentsEnd = last.physAddr() + last.memSize();
+        assertTrue(header.prefAddress() + header.initSize() > segmentsEnd, "init_size reaches past the segments");
+        GuestMemory roomForSegmentsOnly = GuestMemory.heap(segmentsEnd);
+        KernelLoadException noRoom = assertThrows(KernelLoadException.class,
+                () -> EarlyKernelWrite.start(cached, bz, roomForSegmentsOnly));
+        assertTrue(noRoom.getMessage().contains("init_size"), noRoom.getMessage());
+        assertTrue(isZero(roomForSegmentsOnly.read(0, (int) segmentsEnd)), "nothing written");
         assertThrows(KernelLoadException.class, () -> EarlyKernelWrite.start(cached, new byte[4096], small),
                 "not a bzImage");
+    }
+
+    @Test
+    void theLoaderTakesTheEarlyWritesOutcomeAndDoesNotWriteTheKernelAgain() throws Exception {
+        cachedKernel(26);
+        GuestMemory mem = GuestMemory.heap(MEMORY);
+        EarlyKernelWrite write = EarlyKernelWrite.start(cached, bz, mem);
+        write.close(); // written
+        Files.delete(dir.resolve("k.elf")); // a loader that read the file again would fail now
+        X86Loader.Loaded loaded = X86Loader.load(mem, bz, cached, null, "console=ttyS0", 0);
+        assertTrue(loaded.format().endsWith("unpacked by jvmm"), loaded.format());
+        KernelImage.Segment s = cached.segments().get(0);
+        assertFalse(isZero(mem.read(s.physAddr(), s.fileSize())));
+        GuestMemory other = GuestMemory.heap(MEMORY);
+        assertThrows(KernelLoadException.class, () -> cached.writeTo(other),
+                "another guest memory is not the early write's: that write reads the (now missing) file");
     }
 
     @Test
