@@ -17,6 +17,7 @@ import dev.jvmm.vmm.kvm.KvmVcpu;
 import dev.jvmm.vmm.kvm.KvmVm;
 import dev.jvmm.vmm.memory.GuestMemory;
 import dev.jvmm.vmm.memory.MmapGuestMemory;
+import dev.jvmm.vmm.memory.SetupStep;
 import dev.jvmm.vmm.sys.KvmIoctls;
 import dev.jvmm.vmm.vcpu.ExitCounts;
 import dev.jvmm.vmm.vcpu.RunControl;
@@ -155,8 +156,8 @@ public final class Vm implements AutoCloseable {
         timeline.mark(VM_CREATED);
         // KVM needs the memory registered by the first KVM_RUN, not for the devices and vCPUs
         // made meanwhile (x86 only for now: arm64's vGIC set-up is untried alongside it).
-        SetupStep registration = own(SetupStep.start("memory-slots",
-                config.arch() == Arch.x86_64 && SetupStep.worthOverlapping(), new SetupStep.Action() {
+        SetupStep<RuntimeException> registration = own(SetupStep.start("memory-slots",
+                config.arch() == Arch.x86_64 && SetupStep.worthOverlapping(), new SetupStep.Action<RuntimeException>() {
                     @Override
                     public void run() {
                         vm.mapMemory(memory);

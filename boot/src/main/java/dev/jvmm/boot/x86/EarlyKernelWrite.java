@@ -2,40 +2,28 @@ package dev.jvmm.boot.x86;
 
 import dev.jvmm.boot.KernelLoadException;
 import dev.jvmm.vmm.memory.GuestMemory;
+import dev.jvmm.vmm.memory.SetupStep;
 
 /**
- * An unpacked kernel's segments written into guest memory on a thread of their own. The write
- * begins as soon as the memory exists, while the VMM goes on to register it with KVM and to
- * create the devices and vCPUs. The ~11 MB read and checksum were 8.5 ms of a bzImage boot's
- * 13 ms "kernel loaded" phase on a lent 16-core machine, and they no longer wait for that work.
+ * An unpacked kernel's segments written into guest memory on a thread of their own (a {@link
+ * SetupStep}). The write begins as soon as the memory exists, while the VMM goes on to create the
+ * VM, register the memory with KVM and create the devices and vCPUs. The ~11 MB read and checksum
+ * were 8.5 ms of a bzImage boot's 13 ms "kernel loaded" phase on a lent 16-core machine, and they
+ * no longer wait for that work.
  *
  * <p>{@link X86Loader} waits for the write at the point where it would have written the
  * segments itself, and gets its outcome: a damaged cache file is refused there, as before, with
- * its segments zeroed again. The placement checks run before the thread starts, so the loader
- * never refuses a kernel that was already written. Closing also waits for the write, so guest
- * memory is never unmapped under it. The thread catches everything and hands it to the loader.
+ * its segments zeroed again. The loader's placement and room checks run before the thread starts,
+ * so the loader never refuses a kernel that was already written. Closing also waits for the
+ * write, so guest memory is never unmapped under it.
  */
 public final class EarlyKernelWrite implements AutoCloseable {
-    private final UnpackedKernel kernel;
     private final GuestMemory memory;
-    private final Thread thread;
-    /** What the write threw (read after join). */
-    private Throwable failure;
+    private final SetupStep<KernelLoadException> step;
 
-    private EarlyKernelWrite(UnpackedKernel kernel, GuestMemory memory) {
-        this.kernel = kernel;
+    private EarlyKernelWrite(GuestMemory memory, SetupStep<KernelLoadException> step) {
         this.memory = memory;
-        this.thread = new Thread(new Runnable() { // not a lambda: see Vm on start-up
-            @Override
-            public void run() {
-                try {
-                    kernel.write(memory);
-                } catch (Throwable t) {
-                    failure = t;
-                }
-            }
-        }, "kernel-load");
-        thread.setDaemon(true);
+        this.step = step;
     }
 
     /**
@@ -50,9 +38,14 @@ public final class EarlyKernelWrite implements AutoCloseable {
         X86Loader.checkUnpacked(kernel, bz);
         X86Loader.checkSegments(memory, kernel.segments(), kernel.entry());
         X86Loader.checkInitSize(memory, bz);
-        EarlyKernelWrite write = new EarlyKernelWrite(kernel, memory);
+        EarlyKernelWrite write = new EarlyKernelWrite(memory, SetupStep.start("kernel-load", true,
+                new SetupStep.Action<KernelLoadException>() { // not a lambda: see SetupStep
+                    @Override
+                    public void run() throws KernelLoadException {
+                        kernel.write(memory);
+                    }
+                }));
         kernel.writingEarly(write);
-        write.thread.start();
         return write;
     }
 
@@ -62,40 +55,12 @@ public final class EarlyKernelWrite implements AutoCloseable {
 
     /** Waits for the write; throws what it threw. */
     void await() throws KernelLoadException {
-        joinUninterruptibly();
-        Throwable t = failure;
-        if (t instanceof KernelLoadException e) {
-            throw e;
-        }
-        if (t instanceof RuntimeException e) {
-            throw e;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        if (t != null) {
-            throw new IllegalStateException("the kernel's early write failed", t);
-        }
-    }
-
-    private void joinUninterruptibly() {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                thread.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true; // the write is tens of milliseconds at most; memory must outlive it
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        step.await();
     }
 
     /** Waits for the write to end, whatever its outcome (the VM's teardown, before memory goes). */
     @Override
     public void close() {
-        joinUninterruptibly();
+        step.close();
     }
 }

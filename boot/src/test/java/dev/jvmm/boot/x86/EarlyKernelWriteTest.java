@@ -98,30 +98,20 @@ class EarlyKernelWriteTest {
     }
 
     @Test
-    void theLoaderTakesTheEarlyWritesOutcomeAndDoesNotWriteTheKernelAgain() throws Exception {
+    void closingWaitsForTheWriteAndTheLoaderThenTakesItsOutcomeWithoutWritingAgain() throws Exception {
         cachedKernel(26);
         GuestMemory mem = GuestMemory.heap(MEMORY);
         EarlyKernelWrite write = EarlyKernelWrite.start(cached, bz, mem);
-        write.close(); // written
-        Files.delete(dir.resolve("k.elf")); // a loader that read the file again would fail now
-        X86Loader.Loaded loaded = X86Loader.load(mem, bz, cached, null, "console=ttyS0", 0);
-        assertTrue(loaded.format().endsWith("unpacked by jvmm"), loaded.format());
-        KernelImage.Segment s = cached.segments().get(0);
-        assertFalse(isZero(mem.read(s.physAddr(), s.fileSize())));
-        GuestMemory other = GuestMemory.heap(MEMORY);
-        assertThrows(KernelLoadException.class, () -> cached.writeTo(other),
-                "another guest memory is not the early write's: that write reads the (now missing) file");
-    }
-
-    @Test
-    void closingWaitsForTheWriteEvenWhenTheLoaderNeverRan() throws Exception {
-        cachedKernel(25);
-        GuestMemory mem = GuestMemory.heap(MEMORY);
-        EarlyKernelWrite write = EarlyKernelWrite.start(cached, bz, mem);
-        write.close(); // a VM whose set-up failed before the loader: teardown, then memory goes
+        write.close(); // as a VM whose set-up failed before the loader would: teardown, then memory goes
         KernelImage.Segment s = cached.segments().get(0);
         assertFalse(isZero(mem.read(s.physAddr(), s.fileSize())), "the write had finished when close returned");
         write.await(); // and its outcome is still there to take
+        Files.delete(dir.resolve("k.elf")); // a loader that read the file again would fail now
+        X86Loader.Loaded loaded = X86Loader.load(mem, bz, cached, null, "console=ttyS0", 0);
+        assertTrue(loaded.format().endsWith("unpacked by jvmm"), loaded.format());
+        GuestMemory other = GuestMemory.heap(MEMORY);
+        assertThrows(KernelLoadException.class, () -> cached.writeTo(other),
+                "another guest memory is not the early write's: that write reads the (now missing) file");
     }
 
     private static boolean isZero(byte[] b) {

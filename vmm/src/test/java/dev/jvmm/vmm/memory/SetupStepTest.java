@@ -1,7 +1,8 @@
-package dev.jvmm.machine;
+package dev.jvmm.vmm.memory;
 
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -17,7 +18,7 @@ class SetupStepTest {
         CountDownLatch release = new CountDownLatch(1);
         AtomicReference<String> ranOn = new AtomicReference<>();
         AtomicReference<Boolean> finished = new AtomicReference<>(false);
-        SetupStep step = SetupStep.start("memory-slots", true, () -> {
+        SetupStep<RuntimeException> step = SetupStep.start("memory-slots", true, () -> {
             ranOn.set(Thread.currentThread().getName());
             try {
                 release.await();
@@ -36,7 +37,7 @@ class SetupStepTest {
     @Test
     void withoutOverlapTheStepHasRunWhenStartReturns() {
         AtomicReference<Thread> ranOn = new AtomicReference<>();
-        SetupStep step = SetupStep.start("memory-slots", false, () -> ranOn.set(Thread.currentThread()));
+        SetupStep<RuntimeException> step = SetupStep.start("memory-slots", false, () -> ranOn.set(Thread.currentThread()));
         assertSame(Thread.currentThread(), ranOn.get());
         step.await();
     }
@@ -44,11 +45,25 @@ class SetupStepTest {
     @Test
     void whatAnOverlappedStepThrewIsThrownByAwait() {
         IllegalArgumentException thrown = new IllegalArgumentException("KVM_SET_USER_MEMORY_REGION: EINVAL");
-        SetupStep step = SetupStep.start("memory-slots", true, () -> {
+        SetupStep<RuntimeException> step = SetupStep.start("memory-slots", true, () -> {
             throw thrown;
         });
         assertSame(thrown, assertThrows(IllegalArgumentException.class, step::await));
         assertSame(thrown, assertThrows(IllegalArgumentException.class, step::await), "and again");
+    }
+
+    @Test
+    void aCheckedFailureComesBackAsItsOwnType() {
+        IOException thrown = new IOException("k.elf: ends early");
+        SetupStep<IOException> step;
+        try {
+            step = SetupStep.start("kernel-load", true, () -> {
+                throw thrown;
+            });
+        } catch (IOException e) {
+            throw new AssertionError("an overlapped step throws at await, not at start", e);
+        }
+        assertSame(thrown, assertThrows(IOException.class, step::await));
     }
 
     @Test
@@ -62,7 +77,7 @@ class SetupStepTest {
     @Test
     void closeWaitsForTheStepSoWhatItUsesOutlivesIt() {
         AtomicReference<Boolean> finished = new AtomicReference<>(false);
-        SetupStep step = SetupStep.start("memory-slots", true, () -> {
+        SetupStep<RuntimeException> step = SetupStep.start("memory-slots", true, () -> {
             try {
                 Thread.sleep(50);
             } catch (InterruptedException e) {
