@@ -1,6 +1,7 @@
 package dev.jvmm.lab;
 
 import dev.jvmm.images.Cache;
+import dev.jvmm.images.CachePrune;
 import dev.jvmm.images.Hashing;
 import dev.jvmm.images.HostTools;
 import dev.jvmm.images.initramfs.Initramfs;

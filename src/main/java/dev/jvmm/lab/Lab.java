@@ -4,6 +4,7 @@ import dev.jvmm.boot.KernelFiles;
 import dev.jvmm.boot.KernelLoadException;
 import dev.jvmm.boot.x86.KernelImage;
 import dev.jvmm.images.Cache;
+import dev.jvmm.images.CachePrune;
 import dev.jvmm.images.Hashing;
 import dev.jvmm.images.HostTools;
 import dev.jvmm.images.firmware.Firmware;

@@ -1,5 +1,7 @@
 package dev.jvmm.lab;
 
+import dev.jvmm.images.CachePrune;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;

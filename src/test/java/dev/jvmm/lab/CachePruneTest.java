@@ -1,5 +1,6 @@
 package dev.jvmm.lab;
 
+import dev.jvmm.images.CachePrune;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -79,6 +79,25 @@ class UnpackedKernelsTest {
     }
 
     @Test
+    void theCacheKeepsItsNewestEntriesOnlyOneBzImageAfterAnother() throws Exception {
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < UnpackedKernels.ENTRIES_KEPT; i++) { // older entries of other bzImages
+            Path other = Files.writeString(dir.resolve("100-" + i + ".elf"), "an older entry");
+            Files.setLastModifiedTime(other, FileTime.fromMillis(now - 3_600_000 + i * 1000L));
+        }
+        Path partial = Files.writeString(dir.resolve("7.elf.partial-1"), "another jvmm's write");
+        byte[] bz = bzImage();
+        assertTrue(UnpackedKernels.lookup(dir, bz, UnpackedKernels.Miss.UNPACK_NOW).note().endsWith(", cached"));
+        assertTrue(Files.isRegularFile(dir.resolve(UnpackedKernels.key(bz) + ".elf")), "the new entry stays");
+        assertTrue(Files.notExists(dir.resolve("100-0.elf")), "the oldest goes");
+        assertTrue(Files.exists(dir.resolve("100-1.elf")));
+        assertTrue(Files.exists(partial), "a write in progress is not an entry");
+        try (var files = Files.list(dir)) {
+            assertEquals(UnpackedKernels.ENTRIES_KEPT, files.filter(f -> f.toString().endsWith(".elf")).count());
+        }
+    }
+
+    @Test
     void partialFilesAnHourOldAreSweptYoungerOnesLeftToTheirWriters() throws Exception {
         Path old = Files.writeString(dir.resolve("k.elf.partial-123"), "x");
         Files.setLastModifiedTime(old, FileTime.fromMillis(System.currentTimeMillis() - 7_200_000));

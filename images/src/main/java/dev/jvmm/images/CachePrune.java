@@ -1,4 +1,4 @@
-package dev.jvmm.lab;
+package dev.jvmm.images;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -10,19 +10,20 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Keeps each kind of generated lab file in the cache to its newest few. Every jvmm build makes a
- * new class-data archive (10–25 MB), and every change to L1's init script, JDK or busybox a new
- * L1 base initramfs (54 MB for arm64, 80–96 MB for x86): without a bound a developer's or CI's
- * cache grows with each of them. Pruning runs when a new one is made.
+ * Keeps each kind of generated file in jvmm's cache to its newest few. Every jvmm build makes a
+ * new class-data archive (10–25 MB), every change to L1's init script, JDK or busybox a new L1
+ * base initramfs (54 MB for arm64, 80–96 MB for x86), and every bzImage booted its unpacked
+ * kernel (11.5 MB for the project's): without a bound a developer's or CI's cache grows with each
+ * of them. Pruning runs when a new one is made.
  */
-final class CachePrune {
+public final class CachePrune {
     private CachePrune() {}
 
     /**
      * Deletes all but the {@code kept} newest files (by modification time) in {@code dir} whose
      * names match {@code glob}; returns how many went. A file deleted meanwhile counts as oldest.
      */
-    static int keepNewest(Path dir, String glob, int kept) throws IOException {
+    public static int keepNewest(Path dir, String glob, int kept) throws IOException {
         List<Path> files = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, glob)) {
             for (Path p : ds) {
